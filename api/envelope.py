@@ -1,0 +1,52 @@
+"""The response envelope every JSON answer of the contract is wrapped in."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+class Envelope(BaseModel, Generic[T]):
+    IsSuccess: bool = True
+    StatusCode: int = 200
+    Message: str = "Success"
+    Data: T | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    Items: list[T] = Field(default_factory=list)
+    PageNumber: int = 1
+    PageSize: int = 20
+    TotalCount: int = 0
+    TotalPages: int = 0
+
+
+def ok(data: Any = None, message: str = "Success") -> dict[str, Any]:
+    return {"IsSuccess": True, "StatusCode": 200, "Message": message, "Data": data}
+
+
+def page(items: list[Any], page_number: int, page_size: int, total: int) -> dict:
+    pages = (total + page_size - 1) // page_size if page_size else 0
+    return {
+        "Items": items,
+        "PageNumber": page_number,
+        "PageSize": page_size,
+        "TotalCount": total,
+        "TotalPages": pages,
+    }
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={
+            "IsSuccess": False,
+            "StatusCode": status,
+            "Message": message,
+            "Data": None,
+        },
+    )

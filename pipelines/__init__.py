@@ -1,0 +1,1 @@
+"""The Dagster code location (loaded by workspace.yaml)."""

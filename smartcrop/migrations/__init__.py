@@ -1,0 +1,1 @@
+"""Alembic migrations: the schema, its views and functions, and the seeded rows."""

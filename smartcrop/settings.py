@@ -1,0 +1,370 @@
+"""The one settings tree (contract section 8).
+
+Sources, strongest first: keyword arguments, environment variables (nested keys joined
+with ``__``, e.g. ``DATABASE__URL``), the YAML file (``config.yml`` in the working
+directory, or the path in ``SMARTCROP_CONFIG``), then the defaults below. Relative
+paths are taken relative to the working directory, which is the repository root for
+``make up`` and the tests.
+
+Secrets are ``SecretStr`` so that printing or logging a settings object never shows
+them; base64-encoded credentials are decoded here, once, so no caller decodes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_ENV_VAR = "SMARTCROP_CONFIG"
+DEFAULT_CONFIG_FILE = "config.yml"
+
+
+class SettingsError(Exception):
+    """A configuration problem, worded for the person who edits config.yml."""
+
+
+class _Section(BaseModel):
+    # A misspelt key is an error naming the key, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid")
+
+
+def _decode_b64(value: str, what: str) -> str:
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise ValueError(f"{what} is not valid base64 text") from exc
+
+
+class Credentials(_Section):
+    """A user name and password, given plainly or base64-encoded (legacy configs)."""
+
+    username: str | None = None
+    password: SecretStr | None = None
+    username_b64: SecretStr | None = None
+    password_b64: SecretStr | None = None
+
+    @field_validator("username_b64", "password_b64")
+    @classmethod
+    def _check_b64(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _decode_b64(value.get_secret_value(), "the value")
+        return value
+
+    @model_validator(mode="after")
+    def _decode(self) -> Credentials:
+        # Plain values win over base64 ones: an operator overriding a file's base64
+        # credentials with plain environment variables means the plain ones.
+        if self.username is None and self.username_b64 is not None:
+            self.username = _decode_b64(
+                self.username_b64.get_secret_value(), "username"
+            )
+        if self.password is None and self.password_b64 is not None:
+            self.password = SecretStr(
+                _decode_b64(self.password_b64.get_secret_value(), "password")
+            )
+        return self
+
+    @property
+    def password_text(self) -> str | None:
+        return self.password.get_secret_value() if self.password is not None else None
+
+
+class DeploymentConfig(_Section):
+    server: Literal["dev", "aws"] = "dev"
+
+
+class BucketConfig(_Section):
+    smartcrop_bucket: str = "smartcrop-renditions"
+    region: str | None = None
+
+
+class ServiceAccount(_Section):
+    uat: BucketConfig = Field(default_factory=BucketConfig)
+
+
+class AwsConfig(_Section):
+    service_accounts: list[ServiceAccount] = Field(
+        default_factory=lambda: [ServiceAccount()]
+    )
+    region: str | None = None
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+
+
+class CdnConfig(_Section):
+    origin_base_url: str = ""
+    rewrite_base_url: str = ""
+
+
+class StorageConfig(_Section):
+    backend: Literal["s3", "local"] = "local"
+    local_root: Path = Path(".smartcrop/renditions")
+    endpoint_url: str | None = None
+    # The base URL under which stored renditions are served; the CDN rewrite is applied
+    # to URLs built from it.
+    public_base_url: str = "http://127.0.0.1:8000/renditions"
+
+
+class AuthConfig(_Section):
+    # Empty in development: a random secret is generated once and kept in the data
+    # folder. Required when deployment_config.server is "aws".
+    jwt_secret: SecretStr | None = None
+    token_ttl_seconds: int = Field(default=28800, gt=0)
+    secret_file: Path = Path(".smartcrop/jwt_secret")
+
+
+class SmartcropService(_Section):
+    cdn: CdnConfig = Field(default_factory=CdnConfig)
+    lock_timeout_minutes: int = Field(default=30, gt=0)
+    max_rendition_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, gt=0, lt=65536)
+
+
+class DatabaseConfig(_Section):
+    # Empty: the project starts its own embedded PostgreSQL in embedded_dir.
+    url: SecretStr = SecretStr("")
+    embedded_dir: Path = Path(".smartcrop/pgdata")
+
+
+class LocalFilesystemConfig(_Section):
+    root_path: Path = Path(".smartcrop/staging")
+    quarantine_path: Path = Path(".smartcrop/quarantine")
+    work_dir: Path = Path(".smartcrop/work")
+
+
+class ProcessingMiddleware(_Section):
+    middleware: Literal["local_filesystem", "s3", "sftp"] = "local_filesystem"
+    local_filesystem: LocalFilesystemConfig = Field(
+        default_factory=LocalFilesystemConfig
+    )
+
+
+class S3Source(_Section):
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+
+
+class ProxyConfig(_Section):
+    host: str
+    port: int = Field(gt=0, lt=65536)
+
+
+class SftpSource(_Section):
+    host: str
+    port: int = Field(default=22, gt=0, lt=65536)
+    directory: str = "."
+    credentials: Credentials = Field(default_factory=Credentials)
+    proxy: ProxyConfig | None = None
+    known_hosts: Path | None = None
+
+
+class FilewatcherConfig(_Section):
+    s3_sources: list[S3Source] = Field(default_factory=list)
+    sftp_sources: list[SftpSource] = Field(default_factory=list)
+    sensor_interval_seconds: int = Field(default=30, gt=0)
+
+
+class FtpPorts(_Section):
+    output: int = Field(default=22, gt=0, lt=65536)
+    audit: int = Field(default=22, gt=0, lt=65536)
+
+
+class FtpDirectories(_Section):
+    output: str = "outbound"
+    audit: str = "audit"
+
+
+class SmartcropFtpConfig(_Section):
+    host: str = ""
+    ports: FtpPorts = Field(default_factory=FtpPorts)
+    directories: FtpDirectories = Field(default_factory=FtpDirectories)
+    credentials: Credentials = Field(default_factory=Credentials)
+    proxy: ProxyConfig | None = None
+    known_hosts: Path | None = None
+
+
+def _default_provider_groups() -> dict[str, dict[str, str]]:
+    return {
+        "group_a": {
+            "NBCU_": "NBCU",
+            "DISNEY_": "DISNEY",
+            "WBD_": "WBD",
+            "PARAMOUNT_": "PARAMOUNT",
+        },
+        "group_b": {"TMDB_": "TMDB"},
+        "group_c": {"SLING_": "SLING"},
+        "group_d": {"EMAIL_": "EMAIL"},
+    }
+
+
+class ProviderFileType(_Section):
+    """File-name prefix -> provider name, one mapping per layout group."""
+
+    group_a: dict[str, str] = Field(
+        default_factory=lambda: _default_provider_groups()["group_a"]
+    )
+    group_b: dict[str, str] = Field(
+        default_factory=lambda: _default_provider_groups()["group_b"]
+    )
+    group_c: dict[str, str] = Field(
+        default_factory=lambda: _default_provider_groups()["group_c"]
+    )
+    group_d: dict[str, str] = Field(
+        default_factory=lambda: _default_provider_groups()["group_d"]
+    )
+
+    def as_mapping(self) -> dict[str, dict[str, str]]:
+        return self.model_dump()
+
+
+class FilewatcherSettings(_Section):
+    provider_file_type: ProviderFileType = Field(default_factory=ProviderFileType)
+
+
+class BatchJobConfig(_Section):
+    output_dir: Path = Path(".smartcrop/outbound")
+    max_rows: int | None = Field(default=None, gt=0)
+    targets: list[Literal["s3", "sftp"]] = Field(default_factory=list)
+    s3_prefix: str = "manifests/"
+    schedule: str = "0 2 * * *"
+
+    @field_validator("max_rows", mode="before")
+    @classmethod
+    def _empty_is_all(cls, value: Any) -> Any:
+        # The legacy config writes an empty value for "no restriction".
+        return None if value in ("", None) else value
+
+
+class DumpFilenames(_Section):
+    program: str = "SmartCrop_Program"
+    aspect: str = "SmartCrop_Aspect"
+    summary: str = "SmartCrop_Summary"
+    audit: str = "SmartCrop_Audit"
+
+
+class DumpDataConfig(_Section):
+    local_path: Path = Path(".smartcrop/dumps")
+    filenames: DumpFilenames = Field(default_factory=DumpFilenames)
+    date_range: int = Field(default=1, ge=1, le=30)
+    schedule: str = "30 2 * * *"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="forbid",
+        yaml_file=DEFAULT_CONFIG_FILE,
+    )
+
+    deployment_config: DeploymentConfig = Field(default_factory=DeploymentConfig)
+    aws_config: AwsConfig = Field(default_factory=AwsConfig)
+    smartcrop_service: SmartcropService = Field(default_factory=SmartcropService)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    processing_middleware: ProcessingMiddleware = Field(
+        default_factory=ProcessingMiddleware
+    )
+    filewatcher: FilewatcherConfig = Field(default_factory=FilewatcherConfig)
+    smartcrop_ftp_config: SmartcropFtpConfig = Field(default_factory=SmartcropFtpConfig)
+    smartcrop_filewatcher_settings: FilewatcherSettings = Field(
+        default_factory=FilewatcherSettings
+    )
+    smartcrop_filewatcher_batchjob: BatchJobConfig = Field(
+        default_factory=BatchJobConfig
+    )
+    smartcrop_dumpdata: DumpDataConfig = Field(default_factory=DumpDataConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE
+        return (
+            init_settings,
+            env_settings,
+            YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file),
+        )
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if (
+            self.deployment_config.server == "aws"
+            and self.smartcrop_service.auth.jwt_secret is None
+        ):
+            raise ValueError(
+                "smartcrop_service.auth.jwt_secret must be set when "
+                "deployment_config.server is 'aws'"
+            )
+        return self
+
+    @property
+    def smartcrop_bucket(self) -> str:
+        return self.aws_config.service_accounts[0].uat.smartcrop_bucket
+
+    @property
+    def staging_root(self) -> Path:
+        return self.processing_middleware.local_filesystem.root_path.resolve()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling against config.example.yml)"
+        lines.append(f"{key}: {message}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning any validation failure into one SettingsError."""
+    config_path = os.environ.get(CONFIG_ENV_VAR)
+    if config_path and not Path(config_path).is_file():
+        raise SettingsError(
+            f"{CONFIG_ENV_VAR} points at {config_path}, which is not a readable file"
+        )
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        # A YAML syntax error or an unreadable file surfaces here.
+        raise SettingsError(f"cannot read configuration: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,132 @@
+"""The smartcrop command, run as a user runs it: a real process, a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import psycopg
+from argon2 import PasswordHasher
+
+from smartcrop.db import libpq_url
+
+SMARTCROP = str(Path(sys.executable).parent / "smartcrop")
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None):
+    return subprocess.run(
+        [SMARTCROP, *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
+
+
+def test_create_admin_stores_a_slow_hash_never_the_password(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    password = "correct horse battery"
+    result = run(
+        ["create-admin", "--email", "Ada@Example.com", "--name", "Ada"],
+        {"DATABASE__URL": empty_db_url, "SMARTCROP_ADMIN_PASSWORD": password},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Ada@Example.com" in result.stdout
+    assert password not in result.stdout + result.stderr
+    with psycopg.connect(libpq_url(empty_db_url)) as conn:
+        stored, role = conn.execute(
+            "SELECT u.passwordhash, r.rolename FROM smartcrop_user u"
+            " JOIN smartcrop_role r ON r.id = u.roleid"
+        ).fetchone()
+    assert role == "admin"
+    assert stored != password and password not in stored
+    assert stored.startswith("$argon2id$")
+    assert PasswordHasher().verify(stored, password)
+
+
+def test_create_admin_refuses_a_duplicate_and_a_short_password(
+    db_url: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE__URL": db_url, "SMARTCROP_ADMIN_PASSWORD": "long enough pw"}
+    assert (
+        run(
+            ["create-admin", "--email", "a@x.io", "--name", "A"], env, tmp_path
+        ).returncode
+        == 0
+    )
+    again = run(["create-admin", "--email", "A@X.IO", "--name", "A"], env, tmp_path)
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    short = run(
+        ["create-admin", "--email", "b@x.io", "--name", "B"],
+        {**env, "SMARTCROP_ADMIN_PASSWORD": "short"},
+        tmp_path,
+    )
+    assert short.returncode == 2
+    assert "at least 10 characters" in short.stderr
+    assert "Traceback" not in again.stderr + short.stderr
+
+
+def test_create_admin_without_a_password_has_no_default(
+    db_url: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE__URL": db_url, "SMARTCROP_ADMIN_PASSWORD": ""}
+    result = run(
+        ["create-admin", "--email", "c@x.io", "--name", "C"], env, tmp_path, ""
+    )
+    assert result.returncode == 2
+    assert "SMARTCROP_ADMIN_PASSWORD" in result.stderr
+    with psycopg.connect(libpq_url(db_url)) as conn:
+        assert conn.execute("SELECT count(*) FROM smartcrop_user").fetchone() == (0,)
+
+
+def test_db_url_and_migrate_honour_the_configured_url(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE__URL": empty_db_url}
+    printed = run(["db-url"], env, tmp_path)
+    assert printed.returncode == 0
+    assert printed.stdout.strip() == libpq_url(empty_db_url)
+    migrated = run(["migrate"], env, tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    with psycopg.connect(libpq_url(empty_db_url)) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            "0002",
+        )
+
+
+def test_db_url_starts_the_embedded_server_when_none_is_configured(
+    tmp_path: Path,
+) -> None:
+    env = {"DATABASE__URL": "", "DATABASE__EMBEDDED_DIR": str(tmp_path / "pg")}
+    result = run(["db-url"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    url = unquote(result.stdout.strip())
+    assert str(tmp_path / "pg") in url
+    assert (tmp_path / "pg" / "PG_VERSION").exists()
+    # The command was the server's only user: it stopped the server on its way out.
+    assert not (tmp_path / "pg" / "postmaster.pid").exists()
+
+
+def test_a_bad_setting_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    result = run(
+        ["db-url"], {"SMARTCROP_SERVICE__LOCK_TIMEOUT_MINUTES": "later"}, tmp_path
+    )
+    assert result.returncode == 2
+    assert "smartcrop_service.lock_timeout_minutes" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_secret_in_the_database_url_is_not_logged(tmp_path: Path) -> None:
+    # An unreachable server with a password in its URL: the error must not show it.
+    url = "postgresql://smartcrop:Sup3rSecretPw@127.0.0.1:1/smartcrop"
+    result = run(["migrate"], {"DATABASE__URL": url}, tmp_path)
+    assert result.returncode != 0
+    assert "Sup3rSecretPw" not in result.stdout + result.stderr
