@@ -18,7 +18,7 @@ from tests.support.postgres import (  # noqa: E402
     start_server,
 )
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.support.fixtures_transfer"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = REPO_ROOT / "samples" / "manifests"
