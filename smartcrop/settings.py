@@ -210,16 +210,13 @@ class SmartcropFtpConfig(_Section):
 
 
 def _default_provider_groups() -> dict[str, dict[str, str]]:
+    # One table of default prefixes, owned by the manifest layer.
+    from smartcrop.manifests.providers import (
+        DEFAULT_PROVIDER_FILE_TYPE,
+    )  # noqa: PLC0415
+
     return {
-        "group_a": {
-            "NBCU_": "NBCU",
-            "DISNEY_": "DISNEY",
-            "WBD_": "WBD",
-            "PARAMOUNT_": "PARAMOUNT",
-        },
-        "group_b": {"TMDB_": "TMDB"},
-        "group_c": {"SLING_": "SLING"},
-        "group_d": {"EMAIL_": "EMAIL"},
+        group: dict(prefixes) for group, prefixes in DEFAULT_PROVIDER_FILE_TYPE.items()
     }
 
 
