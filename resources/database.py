@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 from dagster import ConfigurableResource
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from smartcrop.db import database_url, get_engine, session_scope
+from smartcrop.db import database_url, get_engine, libpq_url, session_scope
 from smartcrop.settings import load_settings
 
 
@@ -31,3 +32,9 @@ class DatabaseResource(ConfigurableResource):
     def session(self) -> Iterator[Session]:
         with session_scope(self.resolved_url()) as session:
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A psycopg connection in autocommit mode; the domain opens transactions."""
+        with psycopg.connect(libpq_url(self.resolved_url()), autocommit=True) as conn:
+            yield conn

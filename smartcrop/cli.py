@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import os
 import shutil
@@ -266,13 +267,51 @@ def cmd_up(args: argparse.Namespace) -> int:
     )
 
 
+def _run_ingest(url: str, paths: list[Path]) -> dict:
+    """Ingest through the Dagster job, in this process, on the local instance."""
+    env = _dagster_env(url)
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    from dagster import DagsterInstance  # noqa: PLC0415
+
+    from pipelines.runner import ingest_paths  # noqa: PLC0415
+
+    with DagsterInstance.get() as instance:
+        return ingest_paths(
+            paths,
+            instance=instance,
+            database_url=url,
+            config_path=os.environ.get("SMARTCROP_CONFIG"),
+        )
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings()
+    url = _database_url(settings)
+    _migrate(url)
+    summary = _run_ingest(url, [Path(p) for p in args.paths])
+    print(json.dumps(summary, indent=2))
+    failed = [n for n, f in summary["files"].items() if f["status"] == "failed"]
+    return 1 if failed else 0
+
+
 def _first_start_ingest(settings: Settings, url: str, args: argparse.Namespace) -> None:
-    """Ingest the sample manifests on first start, once ingestion is installed."""
-    try:
-        from smartcrop.ingest_samples import ingest_samples_once  # noqa: PLC0415
-    except ImportError:
+    """On the first start (no file ever recorded), ingest the sample manifests."""
+    import psycopg  # noqa: PLC0415
+
+    from smartcrop.db import libpq_url  # noqa: PLC0415
+
+    samples = Path(args.samples)
+    if not samples.is_dir():
         return
-    ingest_samples_once(settings, url, Path(args.samples))
+    with psycopg.connect(libpq_url(url)) as conn:
+        seen = conn.execute("SELECT count(*) FROM smartcrop_upload_files").fetchone()
+    if seen and seen[0]:
+        return
+    summary = _run_ingest(url, [samples])
+    print(
+        f"first start: ingested {len(summary['files'])} sample manifests from "
+        f"{samples}, {summary['total_new_items']} work items"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -306,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, default=None)
     api.add_argument("--workers", type=int, default=1)
     api.set_defaults(func=cmd_api)
+
+    ingest_cmd = sub.add_parser(
+        "ingest", help="ingest manifest files or folders through the Dagster job"
+    )
+    ingest_cmd.add_argument("paths", nargs="+", metavar="PATH")
+    ingest_cmd.set_defaults(func=cmd_ingest)
 
     dagster = sub.add_parser("dagster", help="run the Dagster UI and daemon")
     dagster.add_argument("--host", default="127.0.0.1")

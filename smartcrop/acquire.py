@@ -1,0 +1,157 @@
+"""Bringing a provider file into the working area, once, and out to quarantine.
+
+A file is identified by a *locator*: where it came from (``local``, ``s3``, ``sftp``,
+``cli``, ``api``) and where it is there. Every file gets its own folder in the working
+area, named by its partition key, so a re-run finds the copy it already made and
+never downloads the file again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from smartcrop.settings import S3Source, Settings, SftpSource
+from smartcrop.transfer import s3 as s3_transfer
+from smartcrop.transfer import sftp as sftp_transfer
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_KEY_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Where a file is: ``source`` and a ``location`` URI or path at that source."""
+
+    source: str  # local | s3 | sftp | cli | api
+    location: str  # a path, s3://bucket/key or sftp://host:port/path
+    modified: datetime | None = None
+    size: int | None = None
+
+    @property
+    def filename(self) -> str:
+        if self.source in ("s3", "sftp"):
+            return PurePosixPath(urlsplit(self.location).path).name
+        return Path(self.location).name
+
+
+def partition_key(filename: str, identity: str) -> str:
+    """A readable, unique Dagster partition key: the sanitised name and a short hash.
+
+    ``identity`` is what makes this delivery unique (source URI, time and size for a
+    watched file; the content checksum for a file given on the command line).
+    """
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:10]
+    name = _UNSAFE.sub("_", filename).strip("._") or "file"
+    return f"{name[: MAX_KEY_LENGTH - 11]}-{digest}"
+
+
+def delivery_identity(locator: Locator) -> str:
+    modified = locator.modified.isoformat() if locator.modified else ""
+    return f"{locator.source}|{locator.location}|{modified}|{locator.size}"
+
+
+def work_path(settings: Settings, key: str, filename: str) -> Path:
+    root = settings.processing_middleware.local_filesystem.work_dir
+    # The file name never chooses the folder: path parts in it are dropped.
+    return root / key / Path(filename).name
+
+
+def s3_source_for(settings: Settings, bucket: str) -> S3Source:
+    for source in settings.filewatcher.s3_sources:
+        if source.bucket == bucket:
+            return source
+    raise LookupError(f"no filewatcher.s3_sources entry for bucket {bucket!r}")
+
+
+def sftp_source_for(settings: Settings, host: str, port: int) -> SftpSource:
+    for source in settings.filewatcher.sftp_sources:
+        if source.host == host and source.port == port:
+            return source
+    raise LookupError(f"no filewatcher.sftp_sources entry for {host}:{port}")
+
+
+def s3_client_for(settings: Settings, source: S3Source):  # noqa: ANN201 - boto3 client
+    aws = settings.aws_config
+    return s3_transfer.make_s3_client(
+        endpoint_url=source.endpoint_url,
+        region=source.region or aws.region,
+        access_key=aws.access_key_id.get_secret_value() if aws.access_key_id else None,
+        secret_key=(
+            aws.secret_access_key.get_secret_value() if aws.secret_access_key else None
+        ),
+    )
+
+
+def sftp_endpoint_for(source: SftpSource) -> sftp_transfer.SftpEndpoint:
+    return sftp_transfer.SftpEndpoint(
+        host=source.host,
+        port=source.port,
+        username=source.credentials.username or "",
+        password=source.credentials.password_text or "",
+        proxy_host=source.proxy.host if source.proxy else None,
+        proxy_port=source.proxy.port if source.proxy else None,
+        known_hosts=str(source.known_hosts) if source.known_hosts else None,
+    )
+
+
+def fetch(settings: Settings, locator: Locator, key: str) -> Path:
+    """The file in the working area, fetched now unless an earlier run already did.
+
+    A watched local file is moved (the staging folder empties itself as files are
+    taken); a file given on the command line or to the API is copied (it is the
+    caller's); remote files are downloaded to ``.part`` and renamed when complete.
+    """
+    dest = work_path(settings, key, locator.filename)
+    if dest.is_file():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if locator.source == "local":
+        source = Path(locator.location)
+        if not source.is_file():
+            raise FileNotFoundError(f"{source} is no longer in the staging folder")
+        part = dest.with_name(dest.name + ".part")
+        shutil.copy2(source, part)
+        part.replace(dest)
+        source.unlink()
+    elif locator.source in ("cli", "api"):
+        part = dest.with_name(dest.name + ".part")
+        shutil.copy2(locator.location, part)
+        part.replace(dest)
+    elif locator.source == "s3":
+        parts = urlsplit(locator.location)
+        bucket, object_key = parts.netloc, parts.path.lstrip("/")
+        client = s3_client_for(settings, s3_source_for(settings, bucket))
+        s3_transfer.download(client, bucket, object_key, dest)
+    elif locator.source == "sftp":
+        parts = urlsplit(locator.location)
+        source = sftp_source_for(settings, parts.hostname or "", parts.port or 22)
+        sftp_transfer.download(sftp_endpoint_for(source), parts.path, dest)
+    else:
+        raise ValueError(f"unknown source {locator.source!r}")
+    log.info("fetched %s into %s", locator.location, dest)
+    return dest
+
+
+def quarantine(settings: Settings, path: Path, key: str) -> Path:
+    """Move a file that cannot be ingested out of the way, keeping its name visible."""
+    root = settings.processing_middleware.local_filesystem.quarantine_path
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / path.name
+    if target.exists():
+        target = root / f"{path.stem}.{key.rsplit('-', 1)[-1]}{path.suffix}"
+    shutil.move(str(path), target)
+    log.warning("quarantined %s as %s", path.name, target)
+    return target
+
+
+def utc_from_timestamp(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)

@@ -1,0 +1,210 @@
+"""The sensor path: real sensor contexts on a real instance, then the runs executed.
+
+Local staging folder, S3 on a moto server over HTTP, SFTP on a real SSH server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from tests.ingest.helpers import (
+    EXPECTED,
+    SAMPLES,
+    assert_matches_expected,
+    copy_samples,
+    query,
+    upload_rows,
+    work_item_count,
+)
+
+ORDER = [*EXPECTED["files"], *EXPECTED["failed"]]
+
+
+def _age(path: Path, seconds: float = 10) -> None:
+    """Make a staged file look settled (the sensor waits for files being written)."""
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def _stage(pipeline, names: list[str]) -> None:
+    for name in names:
+        _age(Path(shutil.copy2(SAMPLES / name, pipeline.staging / name)))
+
+
+def test_local_sensor_reproduces_expected_and_never_repeats(pipeline) -> None:
+    # Files arrive one tick at a time, in the order of expected.json.
+    for name in ORDER:
+        _stage(pipeline, [name])
+        result = pipeline.tick("local_staging_sensor")
+        assert [r.tags["smartcrop/file"] for r in result.run_requests] == [name]
+        pipeline.run(result)
+    assert_matches_expected(pipeline.db_url)
+    assert len(pipeline.partitions()) == len(ORDER)
+    # Taken files left the staging folder; failed ones are in quarantine.
+    assert list(pipeline.staging.iterdir()) == []
+    assert sorted(p.name for p in pipeline.quarantine.iterdir()) == sorted(
+        EXPECTED["failed"]
+    )
+    # Another tick finds nothing new.
+    again = pipeline.tick("local_staging_sensor")
+    assert again.run_requests == []
+
+
+def test_a_file_seen_twice_before_its_run_is_requested_once(pipeline) -> None:
+    _stage(pipeline, ["EMAIL_20261120.xlsx"])
+    first = pipeline.tick("local_staging_sensor")
+    second = pipeline.tick("local_staging_sensor")  # the run has not happened yet
+    assert len(first.run_requests) == 1
+    assert second.run_requests == []
+    # A file still being written (modified just now) waits for a later tick.
+    fresh = pipeline.staging / "TMDB_20261120.xlsx"
+    shutil.copy2(SAMPLES / fresh.name, fresh)
+    os.utime(fresh, None)
+    assert pipeline.tick("local_staging_sensor").run_requests == []
+    _age(fresh)
+    assert len(pipeline.tick("local_staging_sensor").run_requests) == 1
+
+
+def test_rematerialising_and_backfilling_a_partition_adds_nothing(pipeline) -> None:
+    _stage(pipeline, ["NBCU_20261120.xlsx"])
+    result = pipeline.tick("local_staging_sensor")
+    assert all(run.success for run in pipeline.run(result))
+    key = result.run_requests[0].partition_key
+    before = query(pipeline.db_url, "SELECT count(*) FROM smartcrop_inputfiles")
+    # A backfill from the UI carries no run config: the fetched file is used again.
+    rerun = pipeline.rerun(key)
+    assert rerun.success
+    assert query(pipeline.db_url, "SELECT count(*) FROM smartcrop_inputfiles") == before
+    assert work_item_count(pipeline.db_url) == 40
+    assert upload_rows(pipeline.db_url)["NBCU_20261120.xlsx"][:5] == (
+        "ingested",
+        "NBCU",
+        40,
+        5,
+        1,
+    )
+    checks = {e.check_name: e.passed for e in rerun.get_asset_check_evaluations()}
+    assert checks == {
+        "rejected_rows": False,  # warns: the file has 5 rejected rows
+        "every_row_has_a_work_item": True,
+        "duplicates": False,  # warns: one in-file duplicate
+    }
+
+
+def test_a_partition_without_a_file_fails_clearly(pipeline) -> None:
+    pipeline.instance.add_dynamic_partitions(
+        "manifest_files", ["GHOST.xlsx-0000000000"]
+    )
+    result = pipeline.rerun("GHOST.xlsx-0000000000")
+    assert not result.success
+    failure = result.get_step_failure_events()[0]
+    assert "has no file yet" in failure.step_failure_data.error.message
+
+
+def test_s3_sensor_picks_up_each_new_object_once(
+    pipeline, s3_bucket, s3_server
+) -> None:
+    client, bucket = s3_bucket
+    pipeline.configure(
+        aws_config={"access_key_id": "testing", "secret_access_key": "testing"},
+        filewatcher={
+            "s3_sources": [
+                {"bucket": bucket, "prefix": "incoming/", "endpoint_url": s3_server}
+            ]
+        },
+    )
+    client.upload_file(
+        str(SAMPLES / "NBCU_20261120.xlsx"), bucket, "incoming/NBCU_20261120.xlsx"
+    )
+    client.put_object(Bucket=bucket, Key="incoming/readme.txt", Body=b"not a manifest")
+    client.upload_file(
+        str(SAMPLES / "NBCU_20261120.xlsx"), bucket, "elsewhere/NBCU_x.xlsx"
+    )
+    first = pipeline.tick("s3_manifest_sensor")
+    assert [r.tags["smartcrop/file"] for r in first.run_requests] == [
+        "NBCU_20261120.xlsx"
+    ]
+    assert all(run.success for run in pipeline.run(first))
+    assert pipeline.tick("s3_manifest_sensor").run_requests == []
+
+    # A file appearing between two ticks is picked up once.
+    client.upload_file(
+        str(SAMPLES / "DISNEY_20261120.xlsx"), bucket, "incoming/DISNEY_20261120.xlsx"
+    )
+    second = pipeline.tick("s3_manifest_sensor")
+    assert [r.tags["smartcrop/file"] for r in second.run_requests] == [
+        "DISNEY_20261120.xlsx"
+    ]
+    pipeline.run(second)
+    assert pipeline.tick("s3_manifest_sensor").run_requests == []
+    rows = upload_rows(pipeline.db_url)
+    assert rows["NBCU_20261120.xlsx"][:3] == ("ingested", "NBCU", 40)
+    assert rows["DISNEY_20261120.xlsx"][:3] == ("ingested", "DISNEY", 25)
+    assert query(
+        pipeline.db_url,
+        "SELECT source, sourcepath FROM smartcrop_upload_files ORDER BY id LIMIT 1",
+    ) == [("s3", f"s3://{bucket}/incoming/NBCU_20261120.xlsx")]
+
+
+def test_sftp_sensor_picks_up_new_files_once_and_survives_a_drop(
+    pipeline, sftp_server
+) -> None:
+    drop = sftp_server.path("/outbound")
+    drop.mkdir(parents=True)
+    pipeline.configure(
+        filewatcher={
+            "sftp_sources": [
+                {
+                    "host": sftp_server.host,
+                    "port": sftp_server.port,
+                    "directory": "/outbound",
+                    "credentials": {
+                        "username": sftp_server.username,
+                        "password": sftp_server.password,
+                    },
+                }
+            ]
+        }
+    )
+    copy_samples(drop, ["TMDB_20261120.xlsx"])
+    first = pipeline.tick("sftp_manifest_sensor")
+    assert [r.tags["smartcrop/file"] for r in first.run_requests] == [
+        "TMDB_20261120.xlsx"
+    ]
+    # The connection drops in the middle of the download; the retry ingests it once.
+    sftp_server.drop_after(4096, "read", times=1)
+    assert all(run.success for run in pipeline.run(first))
+    assert sftp_server.drops == 1
+    assert pipeline.tick("sftp_manifest_sensor").run_requests == []
+
+    copy_samples(drop, ["EMAIL_20261120.xlsx"])
+    second = pipeline.tick("sftp_manifest_sensor")
+    assert [r.tags["smartcrop/file"] for r in second.run_requests] == [
+        "EMAIL_20261120.xlsx"
+    ]
+    pipeline.run(second)
+    rows = upload_rows(pipeline.db_url)
+    assert rows["TMDB_20261120.xlsx"][:5] == ("ingested", "TMDB", 30, 1, 0)
+    assert rows["EMAIL_20261120.xlsx"][:3] == ("ingested", "EMAIL", 6)
+    # No partial download is left anywhere in the working area.
+    assert not list(Path(pipeline.tmp / "work").rglob("*.part"))
+
+
+def test_one_source_down_does_not_stop_the_sensor(pipeline, sftp_server) -> None:
+    pipeline.configure(
+        filewatcher={
+            "sftp_sources": [
+                {
+                    "host": "127.0.0.1",
+                    "port": sftp_server.port,
+                    "directory": "/",
+                    "credentials": {"username": "nobody", "password": "wrong-password"},
+                }
+            ]
+        }
+    )
+    result = pipeline.tick("sftp_manifest_sensor")
+    assert result.run_requests == []
