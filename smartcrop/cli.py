@@ -248,6 +248,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     _migrate(url)
     print("database ready and migrated")
     _first_start_ingest(settings, url, args)
+    settings.staging_root.mkdir(parents=True, exist_ok=True)
     api_host = settings.smartcrop_service.api_host
     api_port = args.api_port or settings.smartcrop_service.api_port
     env = _dagster_env(url)
@@ -263,6 +264,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             "API": (f"{api}/health", api),
             "API docs": (f"{api}/docs", f"{api}/docs"),
             "Dagster UI": _dagster_ready(args.host, args.dagster_port),
+            "Staging": (f"{api}/health", str(settings.staging_root)),
         },
     )
 
