@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from api.errors import install_error_handlers
-from api.routes import health
-from smartcrop.db import database_url
+from api.routes import health, role, rule, user
+from smartcrop.db import database_url, make_engine
 from smartcrop.logging_setup import configure_logging, secrets_of
 from smartcrop.settings import Settings, get_settings
 
@@ -21,15 +20,7 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> F
     settings = settings or get_settings()
     configure_logging(secrets_of(settings))
     url = db_url or database_url(settings)
-    # connect_timeout keeps /health and requests quick to fail when the database is
-    # down; pool_pre_ping replaces connections a database restart has killed.
-    engine = create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=20,
-        connect_args={"connect_timeout": 5},
-    )
+    engine = make_engine(url)  # owned by this app: disposed when it stops
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -47,5 +38,8 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> F
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(user.router)
+    app.include_router(role.router)
+    app.include_router(rule.router)
 
     return app

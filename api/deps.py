@@ -1,14 +1,25 @@
-"""Request dependencies, declared once and used as ``Annotated`` types by routes."""
+"""Request dependencies, declared once and used as ``Annotated`` types by routes.
+
+Who is calling: ``CurrentUserDep`` (any valid token) and ``require_roles(...)`` (a
+valid token of one of the named roles; admin always passes). Role checks are declared
+on each route, so the contract's role table can be read from the routes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from smartcrop.auth import authenticate
+from smartcrop.errors import PermissionDenied
 from smartcrop.settings import Settings
+
+ADMIN_ROLE = "admin"
 
 
 def get_settings(request: Request) -> Settings:
@@ -30,3 +41,53 @@ def get_db(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]
+
+# auto_error=False: a missing header is answered by authenticate() with our own 401
+# in the envelope, not FastAPI's 403.
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /user/Login")
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    name: str
+    email: str
+    role: str  # lower-case role name
+
+
+def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> CurrentUser:
+    """The caller behind the bearer token, checked against the database (401 if not)."""
+    token = credentials.credentials if credentials is not None else None
+    identity = authenticate(session, settings, token)
+    return CurrentUser(
+        id=identity.id, name=identity.name, email=identity.email, role=identity.role
+    )
+
+
+CurrentUserDep = Annotated[CurrentUser, Depends(get_current_user)]
+
+
+def require_roles(*roles: str) -> Any:
+    """A dependency letting through callers of these roles (and admin); else 403."""
+    allowed = frozenset(r.lower() for r in roles) | {ADMIN_ROLE}
+
+    def check(user: CurrentUserDep) -> CurrentUser:
+        if user.role not in allowed:
+            raise PermissionDenied(
+                "You do not have permission to do this: it needs the role "
+                + " or ".join(sorted(allowed))
+            )
+        return user
+
+    return Depends(check)
+
+
+def ensure_self_or_admin(caller: CurrentUser, user_id: int | None) -> None:
+    """Refuse (403) a user id naming someone else unless the caller is admin."""
+    if user_id is None or caller.role == ADMIN_ROLE or user_id == caller.id:
+        return
+    raise PermissionDenied("You may only act for yourself: the user id is not yours")

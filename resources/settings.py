@@ -17,16 +17,4 @@ class SettingsResource(ConfigurableResource):
     config_path: str | None = None
 
     def load(self) -> Settings:
-        if self.config_path:
-            import os  # noqa: PLC0415
-
-            previous = os.environ.get("SMARTCROP_CONFIG")
-            os.environ["SMARTCROP_CONFIG"] = self.config_path
-            try:
-                return load_settings()
-            finally:
-                if previous is None:
-                    os.environ.pop("SMARTCROP_CONFIG", None)
-                else:
-                    os.environ["SMARTCROP_CONFIG"] = previous
-        return load_settings()
+        return load_settings(config_file=self.config_path)

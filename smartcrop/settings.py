@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +39,10 @@ from pydantic_settings import (
 
 CONFIG_ENV_VAR = "SMARTCROP_CONFIG"
 DEFAULT_CONFIG_FILE = "config.yml"
+# The file of one load_settings(config_file=...) call: a context variable, not an
+# environment variable, so threads (Dagster's daemon runs sensors in threads) never
+# see each other's choice.
+_config_file: ContextVar[str | None] = ContextVar("smartcrop_config_file", default=None)
 
 
 class SettingsError(Exception):
@@ -306,7 +311,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_file = os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE
+        yaml_file = (
+            _config_file.get() or os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE
+        )
         return (
             init_settings,
             env_settings,
@@ -345,13 +352,20 @@ def _describe(error: ValidationError) -> str:
     return "invalid configuration: " + "; ".join(lines)
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read the settings, turning any validation failure into one SettingsError."""
-    config_path = os.environ.get(CONFIG_ENV_VAR)
+def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
+    """Read the settings, turning any validation failure into one SettingsError.
+
+    ``config_file`` replaces config.yml / SMARTCROP_CONFIG for this call only (a
+    Dagster resource or a test pointing at its own file); the environment still
+    overlays it.
+    """
+    config_path = config_file or os.environ.get(CONFIG_ENV_VAR)
     if config_path and not Path(config_path).is_file():
+        source = "the config file" if config_file else CONFIG_ENV_VAR
         raise SettingsError(
-            f"{CONFIG_ENV_VAR} points at {config_path}, which is not a readable file"
+            f"{source} points at {config_path}, which is not a readable file"
         )
+    token = _config_file.set(config_file)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -359,6 +373,8 @@ def load_settings(**overrides: Any) -> Settings:
     except (OSError, ValueError, yaml.YAMLError) as exc:
         # A YAML syntax error or an unreadable file surfaces here.
         raise SettingsError(f"cannot read configuration: {exc}") from None
+    finally:
+        _config_file.reset(token)
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,11 @@ from tests.support.postgres import (  # noqa: E402
     start_server,
 )
 
-pytest_plugins = ["tests.support.fixtures_transfer", "tests.support.pipelines"]
+pytest_plugins = [
+    "tests.support.fixtures_transfer",
+    "tests.support.pipelines",
+    "tests.support.api",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = REPO_ROOT / "samples" / "manifests"
