@@ -6,10 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
+from api.envelope import ERROR_RESPONSES
 from api.errors import install_error_handlers
-from api.routes import health, role, rule, user
+from api.limits import BodySizeLimit
+from api.routes import dashboard, health, image, lookup, report, role, rule, user
+from api.routes import pipelines as file_pipelines
+from api.routes import suggest as crop_suggestions
+from api.ui import install_ui
 from smartcrop.db import database_url, make_engine
 from smartcrop.logging_setup import configure_logging, secrets_of
 from smartcrop.settings import Settings, get_settings
@@ -32,8 +38,11 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> F
         title="SmartCrop API",
         version="0.1.0",
         description="Claim, crop and review programme images (see docs/spec).",
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
+    # Request bodies are capped (1 MiB; renditions: see api/limits.py) -> 413.
+    app.add_middleware(BodySizeLimit, settings=settings)
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
     install_error_handlers(app)
@@ -41,5 +50,19 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> F
     app.include_router(user.router)
     app.include_router(role.router)
     app.include_router(rule.router)
+    app.include_router(image.router)
+    app.include_router(lookup.router)
+    app.include_router(dashboard.router)
+    app.include_router(report.router)
+    app.include_router(file_pipelines.router)
+    app.include_router(crop_suggestions.router)
+    install_ui(app)  # the crop page (/ui/) and the demo's images
+    storage = settings.smartcrop_service.storage
+    if storage.backend == "local":
+        # Renditions stored locally are served here (storage.public_base_url).
+        # The folder exists from the start: a missing one answers 500, not 404.
+        storage.local_root.mkdir(parents=True, exist_ok=True)
+        renditions = StaticFiles(directory=storage.local_root, check_dir=False)
+        app.mount("/renditions", renditions, name="renditions")
 
     return app

@@ -40,7 +40,10 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_db)]
+# scope="function": the commit runs before the response is sent. With the default
+# ("request") FastAPI runs it after the client already has its 200, so a client could
+# act on a save not yet committed, or be told "Saved" for a commit that then failed.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 # auto_error=False: a missing header is answered by authenticate() with our own 401
 # in the envelope, not FastAPI's 403.

@@ -50,3 +50,21 @@ def error_response(status: int, message: str) -> JSONResponse:
             "Data": None,
         },
     )
+
+
+class ErrorEnvelope(BaseModel):
+    """Every refusal: the envelope with ``IsSuccess`` false and ``Data`` null."""
+
+    IsSuccess: bool = False
+    StatusCode: int
+    Message: str
+    Data: None = None
+
+
+# Declared on every route, so the OpenAPI document says what errors look like: 400,
+# 401, 403, 404, 409, 413, 422 and 429 all answer the envelope (api/errors.py), and
+# 503 while the database is unreachable.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorEnvelope, "description": "Refused, with the reason"},
+    503: {"model": ErrorEnvelope, "description": "The database is unavailable"},
+}

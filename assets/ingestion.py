@@ -33,6 +33,13 @@ from smartcrop.manifests import ManifestError
 
 manifest_partitions = DynamicPartitionsDefinition(name="manifest_files")
 
+# The database restarting (a failover, an upgrade) fails a step with a connection
+# error; landing and deriving are idempotent, so the step is simply tried again.
+# A bad file is a Failure(allow_retries=False) and is never retried.
+DATABASE_RETRY = RetryPolicy(
+    max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+)
+
 GROUP = "ingestion"
 
 
@@ -89,14 +96,19 @@ def manifest_file(
                 )
             # A re-run or a backfill: the file recorded for this partition.
             locator = acquire.Locator(known.source, known.source_path)
-        path = acquire.fetch(cfg, locator, key)
+        try:
+            path = acquire.fetch(cfg, locator, key)
+        except FileNotFoundError as exc:
+            # A staged file that vanished, or was swapped for a link or a FIFO after
+            # the sensor saw it: no retry can bring it back.
+            raise Failure(str(exc), allow_retries=False) from None
         record = ingest.record_file(
             conn,
             partition_key=key,
             path=path,
             filename=locator.filename,
             source=locator.source,
-            source_path=locator.location,
+            source_path=acquire.readable(locator.location),
             source_modified=locator.modified,
         )
     if record.status == "skipped":
@@ -119,6 +131,7 @@ def manifest_file(
     group_name=GROUP,
     deps=[manifest_file],
     kinds={"postgres"},
+    retry_policy=DATABASE_RETRY,
     check_specs=[
         AssetCheckSpec(
             "rejected_rows",
@@ -185,6 +198,7 @@ def manifest_rows(
     group_name=GROUP,
     deps=[manifest_rows],
     kinds={"postgres"},
+    retry_policy=DATABASE_RETRY,
     check_specs=[
         AssetCheckSpec(
             "every_row_has_a_work_item",

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from assets.exports import export_assets
 from assets.ingestion import ingestion_assets
-from pipelines.jobs import ingest_manifest_job
+from assets.suggestions import suggestion_assets
+from pipelines.jobs import (
+    dump_snapshots_job,
+    ingest_manifest_job,
+    nightly_manifest_job,
+)
+from pipelines.schedules import build_schedules
 from pipelines.sensors import build_sensors
+from pipelines.suggestions import suggestion_jobs, suggestion_sensors
 from resources import DatabaseResource, SettingsResource
 
 
@@ -19,11 +27,18 @@ def build_definitions(
     and the daemon load ``defs`` below.
     """
     settings = SettingsResource(config_path=config_path)
-    interval = settings.load().filewatcher.sensor_interval_seconds
+    cfg = settings.load()
+    interval = cfg.filewatcher.sensor_interval_seconds
     return Definitions(
-        assets=[*ingestion_assets],
-        jobs=[ingest_manifest_job],
-        sensors=build_sensors(interval),
+        assets=[*ingestion_assets, *export_assets, *suggestion_assets],
+        jobs=[
+            ingest_manifest_job,
+            nightly_manifest_job,
+            dump_snapshots_job,
+            *suggestion_jobs,
+        ],
+        sensors=[*build_sensors(interval), *suggestion_sensors],
+        schedules=build_schedules(cfg),
         resources={
             "database": DatabaseResource(url=database_url),
             "settings": settings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
+from assets.exports import completed_renditions, dump_snapshots, nightly_manifest
 from assets.ingestion import ingestion_assets
 
 # Partitioned by provider file (inferred from the assets). In-process: a manifest
@@ -14,4 +15,19 @@ ingest_manifest_job = define_asset_job(
     selection=AssetSelection.assets(*ingestion_assets),
     executor_def=in_process_executor,
     description="Fetch one provider file, land its rows, derive its work items.",
+)
+
+# Unpartitioned, in process (each is one short step), asset checks included.
+nightly_manifest_job = define_asset_job(
+    "nightly_manifest_job",
+    selection=AssetSelection.assets(completed_renditions, nightly_manifest),
+    executor_def=in_process_executor,
+    description="Write the nightly manifest, send it to every target, stamp its rows.",
+)
+
+dump_snapshots_job = define_asset_job(
+    "dump_snapshots_job",
+    selection=AssetSelection.assets(dump_snapshots),
+    executor_def=in_process_executor,
+    description="Write the four dump CSVs of the last N days and send them by SFTP.",
 )

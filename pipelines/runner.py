@@ -70,7 +70,8 @@ def ingest_paths(
     total = 0
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         for path in expand(paths):
-            name = path.name
+            # Shown, stored and used as a tag: bytes that are not UTF-8 become U+FFFD.
+            name = acquire.readable(path.name)
             if not path.is_file():
                 files[name] = _outcome("failed", error=f"{path} is not a file")
                 continue
@@ -101,7 +102,10 @@ def ingest_paths(
                 raise_on_error=False,
                 tags={"smartcrop/source": source, "smartcrop/file": name},
             )
-            files[name] = _summary_of(conn, key, result.success)
+            files[name] = {
+                **_summary_of(conn, key, result.success),
+                "run_id": result.run_id,
+            }
             total += files[name]["ingested_items"]
     return {"files": files, "total_new_items": total}
 

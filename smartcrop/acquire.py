@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -25,6 +27,26 @@ log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_KEY_LENGTH = 120
+# A working-area name leaves room under the usual 255-byte limit for ".part" and for
+# quarantine's ".<hash>": a provider's 255-byte name would otherwise not fit.
+MAX_NAME_BYTES = 200
+
+
+def readable(text: str) -> str:
+    """Text that can be stored and shown. A name on Linux or an SFTP server may hold
+    bytes that are not UTF-8 (Python keeps them as surrogates); they become U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def split_remote(location: str) -> tuple[str, str]:
+    """(netloc, path) of ``s3://bucket/key`` or ``sftp://host:port/path``, taken
+    literally: a key may hold "#", "?" or "%", which a URL parser would cut off."""
+    rest = location.split("://", 1)[1]
+    netloc, _, path = rest.partition("/")
+    return netloc, "/" + path
 
 
 @dataclass(frozen=True)
@@ -39,8 +61,8 @@ class Locator:
     @property
     def filename(self) -> str:
         if self.source in ("s3", "sftp"):
-            return PurePosixPath(urlsplit(self.location).path).name
-        return Path(self.location).name
+            return readable(PurePosixPath(split_remote(self.location)[1]).name)
+        return readable(Path(self.location).name)
 
 
 def partition_key(filename: str, identity: str) -> str:
@@ -49,7 +71,7 @@ def partition_key(filename: str, identity: str) -> str:
     ``identity`` is what makes this delivery unique (source URI, time and size for a
     watched file; the content checksum for a file given on the command line).
     """
-    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:10]
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     name = _UNSAFE.sub("_", filename).strip("._") or "file"
     return f"{name[: MAX_KEY_LENGTH - 11]}-{digest}"
 
@@ -62,7 +84,15 @@ def delivery_identity(locator: Locator) -> str:
 def work_path(settings: Settings, key: str, filename: str) -> Path:
     root = settings.processing_middleware.local_filesystem.work_dir
     # The file name never chooses the folder: path parts in it are dropped.
-    return root / key / Path(filename).name
+    name = Path(filename).name
+    if name in ("", ".", ".."):
+        name = "file.xlsx"
+    if len(os.fsencode(name)) > MAX_NAME_BYTES:
+        suffix = Path(name).suffix[-16:]
+        stem = os.fsencode(name[: -len(suffix)] if suffix else name)
+        cut = stem[: MAX_NAME_BYTES - len(os.fsencode(suffix))]
+        name = cut.decode("utf-8", "ignore") + suffix
+    return root / key / name
 
 
 def s3_source_for(settings: Settings, bucket: str) -> S3Source:
@@ -116,10 +146,8 @@ def fetch(settings: Settings, locator: Locator, key: str) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     if locator.source == "local":
         source = Path(locator.location)
-        if not source.is_file():
-            raise FileNotFoundError(f"{source} is no longer in the staging folder")
         part = dest.with_name(dest.name + ".part")
-        shutil.copy2(source, part)
+        _copy_regular_file(source, part)
         part.replace(dest)
         source.unlink()
     elif locator.source in ("cli", "api"):
@@ -127,18 +155,37 @@ def fetch(settings: Settings, locator: Locator, key: str) -> Path:
         shutil.copy2(locator.location, part)
         part.replace(dest)
     elif locator.source == "s3":
-        parts = urlsplit(locator.location)
-        bucket, object_key = parts.netloc, parts.path.lstrip("/")
+        bucket, object_path = split_remote(locator.location)
+        object_key = object_path.lstrip("/")
         client = s3_client_for(settings, s3_source_for(settings, bucket))
         s3_transfer.download(client, bucket, object_key, dest)
     elif locator.source == "sftp":
-        parts = urlsplit(locator.location)
+        netloc, remote_path = split_remote(locator.location)
+        parts = urlsplit(f"sftp://{netloc}")
         source = sftp_source_for(settings, parts.hostname or "", parts.port or 22)
-        sftp_transfer.download(sftp_endpoint_for(source), parts.path, dest)
+        sftp_transfer.download(sftp_endpoint_for(source), remote_path, dest)
     else:
         raise ValueError(f"unknown source {locator.source!r}")
     log.info("fetched %s into %s", locator.location, dest)
     return dest
+
+
+def _copy_regular_file(source: Path, part: Path) -> None:
+    """Copy a staged file, refusing anything but a regular file at that very path: a
+    symlink or a FIFO swapped in after the sensor looked is never followed or read."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{source} is no longer in the staging folder"
+        ) from None
+    except OSError as exc:  # ELOOP: a symlink
+        raise FileNotFoundError(f"{source} is not a regular file ({exc})") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise FileNotFoundError(f"{source} is not a regular file")
+        with part.open("wb") as out:
+            shutil.copyfileobj(handle, out, 1 << 20)
 
 
 def quarantine(settings: Settings, path: Path, key: str) -> Path:

@@ -131,7 +131,9 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from api.app import create_app  # noqa: PLC0415
 
-    uvicorn.run(create_app(settings, url), host=host, port=port)
+    # log_config=None: uvicorn's access and error logs go through the root handler,
+    # in the project's format and with its secret-redacting filter.
+    uvicorn.run(create_app(settings, url), host=host, port=port, log_config=None)
     return 0
 
 
@@ -309,7 +311,10 @@ def _first_start_ingest(settings: Settings, url: str, args: argparse.Namespace) 
         seen = conn.execute("SELECT count(*) FROM smartcrop_upload_files").fetchone()
     if seen and seen[0]:
         return
-    summary = _run_ingest(url, [samples])
+    # The offline demo beside the samples: its images are served by the API
+    # (/demo-images/), so their crops are suggested on demand once it is up.
+    demo = samples.parent / "demo"
+    summary = _run_ingest(url, [samples, *([demo] if demo.is_dir() else [])])
     print(
         f"first start: ingested {len(summary['files'])} sample manifests from "
         f"{samples}, {summary['total_new_items']} work items"

@@ -12,6 +12,11 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # most likely to reach a log line by accident; configured secrets are added at start-up.
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
+# A client may put a token or a password in a query string (the access log prints
+# the whole request line); the API never asks for one there, but must not log it.
+_QUERY_SECRET = re.compile(
+    r"([?&](?:access_token|token|password|passwd|secret|api_key)=)[^&\s\"']+", re.I
+)
 
 
 class RedactSecrets(logging.Filter):
@@ -23,6 +28,7 @@ class RedactSecrets(logging.Filter):
         message = record.getMessage()
         clean = _URL_PASSWORD.sub(r"\g<head>***@", message)
         clean = _BEARER.sub(r"\1***", clean)
+        clean = _QUERY_SECRET.sub(r"\1***", clean)
         for secret in self.secrets:
             clean = clean.replace(secret, "***")
         if clean != message:

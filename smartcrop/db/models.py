@@ -370,3 +370,7 @@ class ProgramImageAudit(Base):
         Index("ix_smartcrop_programimage_audit_createdat", "createdat"),
         Index("ix_smartcrop_programimage_audit_programimageid", "programimageid"),
     )
+
+
+# Tables of other modules on this Base, so Base.metadata describes the whole schema.
+from smartcrop.db import suggestion_models  # noqa: E402, F401

@@ -32,6 +32,11 @@ TOO_LARGE = "is too large"
 # whole file's load instead of one row.
 MAX_DIMENSION = 2_147_483_647
 
+# Character lengths of the columns these fields land in: a longer value would fail
+# the whole file's COPY, so its row is rejected instead (the value kept, cut to fit).
+MAX_LENGTHS = {"program_id": 64, "season": 32, "episode": 32}
+TOO_LONG = "is too long"
+
 # A value as python-calamine hands it over (empty cells arrive as "").
 Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
 
@@ -143,6 +148,15 @@ def parse_row(
     reasons: list[str] = []
     if texts.get("program_id") is None:
         reasons.append(MISSING_PROGRAM_ID)
+    too_long = [
+        name
+        for name, limit in MAX_LENGTHS.items()
+        if len(texts.get(name) or "") > limit
+    ]
+    if "program_id" in too_long:
+        reasons.append(
+            f"program id {TOO_LONG} (over {MAX_LENGTHS['program_id']} characters)"
+        )
     if image_url is None:
         reasons.append(MISSING_IMAGE_URL)
     elif not is_http_url(image_url):
@@ -151,6 +165,10 @@ def parse_row(
         reasons.append(f"width {width_problem}")
     if height_problem is not None:
         reasons.append(f"height {height_problem}")
+    for name in too_long:
+        if name != "program_id":
+            reasons.append(f"{name} {TOO_LONG} (over {MAX_LENGTHS[name]} characters)")
+        texts[name] = (texts[name] or "")[: MAX_LENGTHS[name]]
 
     image_type = texts.get("image_type")
     language = texts.get("language")

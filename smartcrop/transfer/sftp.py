@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import paramiko
+from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
 
 from smartcrop.transfer import (
     IncompleteTransferError,
@@ -276,6 +277,48 @@ def sftp_session(
         yield sftp
 
 
+def _wire(path: str) -> bytes:
+    """A path as the server spells it: names listed with bytes that are not UTF-8
+    were kept as surrogates (see ``_listdir_attr``) and go back as those bytes."""
+    return path.encode("utf-8", "surrogateescape")
+
+
+def _listdir_attr(
+    sftp: paramiko.SFTPClient, directory: str
+) -> list[paramiko.SFTPAttributes]:
+    """``SFTPClient.listdir_attr`` that survives a name that is not UTF-8.
+
+    paramiko decodes every name strictly, so one such file (any byte is allowed on a
+    Unix server) would fail the whole listing, and with it every later file of the
+    folder. Names are decoded with ``surrogateescape`` instead, as Python does for
+    local file names; ``_wire`` turns them back into the server's bytes.
+    """
+    kind, msg = sftp._request(CMD_OPENDIR, sftp._adjust_cwd(_wire(directory)))
+    if kind != CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    handle = msg.get_binary()
+    found = []
+    try:
+        while True:
+            try:
+                kind, msg = sftp._request(CMD_READDIR, handle)
+            except EOFError:
+                break
+            if kind != CMD_NAME:
+                raise paramiko.SFTPError("Expected name response")
+            for _ in range(msg.get_int()):
+                name = msg.get_string().decode("utf-8", "surrogateescape")
+                longname = msg.get_string().decode("utf-8", "replace")
+                attrs = paramiko.SFTPAttributes._from_msg(msg, name, longname)
+                if name not in (".", ".."):
+                    found.append(attrs)
+    finally:
+        # A dropped connection fails the close too; the first error is the one to see.
+        with contextlib.suppress(Exception):
+            sftp._request(CMD_CLOSE, handle)
+    return found
+
+
 def list_files(sftp: paramiko.SFTPClient, directory: str) -> list[RemoteFile]:
     """Regular files directly in ``directory`` (no folders, links or devices).
 
@@ -283,7 +326,7 @@ def list_files(sftp: paramiko.SFTPClient, directory: str) -> list[RemoteFile]:
     UTC (whole seconds, as SFTP v3 carries them).
     """
     files = []
-    for attrs in sftp.listdir_attr(directory):
+    for attrs in _listdir_attr(sftp, directory):
         if attrs.st_mode is None or not stat.S_ISREG(attrs.st_mode):
             continue
         files.append(
@@ -335,9 +378,9 @@ def download(
 
     def attempt() -> Path:
         with _session(endpoint) as sftp:
-            expected = sftp.stat(remote_path).st_size or 0
+            expected = sftp.stat(_wire(remote_path)).st_size or 0
             with part.open("wb") as out:
-                sftp.getfo(remote_path, out)
+                sftp.getfo(_wire(remote_path), out)
                 out.flush()
                 # Durable before the rename, so a crash can't leave a short final file.
                 os.fsync(out.fileno())

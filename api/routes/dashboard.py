@@ -1,0 +1,32 @@
+"""Dashboard `/dashboard` (contract 4.2): operator, qa and admin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from api.deps import CurrentUser, SessionDep, require_roles
+from api.envelope import ok, page
+from api.query import paging
+from smartcrop import reporting
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+DashboardDep = Annotated[CurrentUser, require_roles("operator", "qa")]
+
+
+@router.get("/Totals")
+def totals(session: SessionDep, _: DashboardDep) -> dict:
+    return ok(reporting.totals(session))
+
+
+@router.get("/ProviderList")
+def provider_list(
+    session: SessionDep,
+    _: DashboardDep,
+    pageNumber: str | None = None,  # the contract's names
+    pageSize: str | None = None,
+) -> dict:
+    pages = paging(pageNumber, pageSize)
+    items, total = reporting.provider_list(session, pages)
+    return ok(page(items, pages.number, pages.size, total))

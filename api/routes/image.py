@@ -1,0 +1,248 @@
+"""The image workflow `/image` (contract 4.1): thin routes over ``smartcrop.workflow``.
+
+Role checks are declared on each route: operator steps need operator (or admin), QA
+steps qa (or admin); the steps both stages share let either through and the domain
+checks the caller works on rows of their own stage.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+from sqlalchemy.orm import Session
+
+from api.bodies import Body
+from api.deps import (
+    CurrentUser,
+    CurrentUserDep,
+    SessionDep,
+    SettingsDep,
+    ensure_self_or_admin,
+    require_roles,
+)
+from api.envelope import ok
+from api.query import int_param, required_int, text_param
+from smartcrop.renditions.storage import RenditionStorage, storage_from_settings
+from smartcrop.settings import Settings
+from smartcrop.workflow import claims, locks, save, status_updates
+from smartcrop.workflow.actors import require_active_user, stages_of
+from smartcrop.workflow.programmes import build_programme
+from smartcrop.workflow.states import OPERATOR_QUEUE, QA_QUEUE
+
+router = APIRouter(prefix="/image", tags=["image"])
+
+OperatorDep = Annotated[CurrentUser, require_roles("operator")]
+QaDep = Annotated[CurrentUser, require_roles("qa")]
+WorkflowDep = Annotated[CurrentUser, require_roles("operator", "qa")]
+
+NO_IMAGES = "No images pending"
+
+
+def get_storage(request: Request) -> RenditionStorage:
+    """The app's rendition store, made once (an S3 client keeps its connections)."""
+    storage = getattr(request.app.state, "rendition_storage", None)
+    if storage is None:
+        storage = storage_from_settings(request.app.state.settings)
+        request.app.state.rendition_storage = storage
+    return storage
+
+
+StorageDep = Annotated[RenditionStorage, Depends(get_storage)]
+
+
+class RenditionBody(Body):
+    AspectRatioId: int
+    X: int
+    Y: int
+    Width: int
+    Height: int
+    ImageBase64: str | None = None
+
+
+class ImageBody(Body):
+    ImageId: int
+    Status: int
+    RejectReasonId: int | None = None
+    Renditions: list[RenditionBody] = Field(default_factory=list)
+
+
+class SaveCropsBody(Body):
+    ProgramId: str = Field(max_length=64)
+    UserId: int | None = None
+    Images: list[ImageBody] = Field(min_length=1)
+
+    def to_request(self) -> save.SaveRequest:
+        return save.SaveRequest(
+            self.ProgramId,
+            tuple(
+                save.ImageInput(
+                    image.ImageId,
+                    image.Status,
+                    image.RejectReasonId,
+                    tuple(
+                        save.RenditionInput(
+                            r.AspectRatioId, r.X, r.Y, r.Width, r.Height, r.ImageBase64
+                        )
+                        for r in image.Renditions
+                    ),
+                )
+                for image in self.Images
+            ),
+        )
+
+
+def _acting_for(session: Session, caller: CurrentUser, user_id: int | None) -> int:
+    """The user a request works for: the caller, or whom an admin names (403 else)."""
+    ensure_self_or_admin(caller, user_id)
+    if user_id is None or user_id == caller.id:
+        return caller.id
+    require_active_user(session, user_id)
+    return user_id
+
+
+@router.get("/GetImageInfo")
+def get_image_info(
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: OperatorDep,
+    providerName: str | None = None,  # the contract's names
+    user: str | None = None,
+) -> dict:
+    owner = _acting_for(session, caller, int_param(user, "user"))
+    claimed = claims.claim_operator_programme(
+        session,
+        text_param(providerName, "providerName") or "",
+        owner,
+        actor_id=caller.id,
+        lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
+    )
+    if claimed is None:
+        return ok(None, NO_IMAGES)
+    return ok(build_programme(session, claimed.image_ids, settings))
+
+
+def _save(
+    session: Session,
+    settings: Settings,
+    storage: RenditionStorage,
+    caller: CurrentUser,
+    body: SaveCropsBody,
+    stage: int,
+) -> dict:
+    owner = _acting_for(session, caller, body.UserId)
+    image_ids = save.save_crops(
+        session,
+        body.to_request(),
+        stage_status=stage,
+        owner_id=owner,
+        actor_id=caller.id,
+        settings=settings,
+        storage=storage,
+    )
+    return ok(build_programme(session, image_ids, settings), "Saved")
+
+
+@router.post("/SaveCropedImages")
+def save_croped_images(
+    body: SaveCropsBody,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    caller: OperatorDep,
+) -> dict:
+    return _save(session, settings, storage, caller, body, OPERATOR_QUEUE)
+
+
+@router.get("/GetCroppedImageInfo")
+def get_cropped_image_info(
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    caller: QaDep,
+    programId: str | None = None,
+    user: str | None = None,
+) -> dict:
+    owner = _acting_for(session, caller, int_param(user, "user"))
+    claimed = claims.claim_for_qa(
+        session,
+        text_param(programId, "programId"),
+        owner,
+        actor_id=caller.id,
+        lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
+    )
+    if claimed is None:
+        return ok(None, NO_IMAGES)
+    return ok(build_programme(session, claimed.image_ids, settings, storage=storage))
+
+
+@router.get("/DeleteCroppedImageInfo")
+def delete_cropped_image_info(
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    caller: WorkflowDep,
+    programId: str | None = None,
+    id: str | None = None,  # the AspectRatioId
+    imageid: str | None = None,
+) -> dict:
+    save.delete_rendition(
+        session,
+        text_param(programId, "programId") or "",
+        required_int(imageid, "imageid"),
+        required_int(id, "id"),
+        owner_id=caller.id,
+        stage_statuses=stages_of(caller.role),
+        settings=settings,
+        storage=storage,
+    )
+    return ok(None, "Rendition deleted")
+
+
+@router.get("/UpdateStatus")
+def update_status(
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: WorkflowDep,
+    programId: str | None = None,
+    status: str | None = None,
+    currentState: str | None = None,
+    rejectReasonId: str | None = None,
+) -> dict:
+    moved = status_updates.update_status(
+        session,
+        text_param(programId, "programId") or "",
+        required_int(status, "status"),
+        required_int(currentState, "currentState"),
+        owner_id=caller.id,
+        actor_id=caller.id,
+        stage_statuses=stages_of(caller.role),
+        lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
+        reject_reason_id=int_param(rejectReasonId, "rejectReasonId"),
+    )
+    return ok(build_programme(session, moved, settings), "Status updated")
+
+
+@router.get("/UpdateUserLockStatus")
+def update_user_lock_status(
+    session: SessionDep,
+    caller: CurrentUserDep,
+    userId: str | None = None,
+) -> dict:
+    user_id = int_param(userId, "userId")
+    ensure_self_or_admin(caller, user_id)
+    target = caller.id if user_id is None else user_id
+    released = locks.release_user_locks(session, target, caller.id)
+    return ok({"UserId": target, "ReleasedImages": released}, "Locks released")
+
+
+@router.post("/UpdateCroppedImageInfo")
+def update_cropped_image_info(
+    body: SaveCropsBody,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    caller: QaDep,
+) -> dict:
+    return _save(session, settings, storage, caller, body, QA_QUEUE)

@@ -1,0 +1,34 @@
+"""Lookups `/lookup` (contract 4.3): any signed-in role, ordered by id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from api.deps import CurrentUser, SessionDep, require_roles
+from api.envelope import ok
+from smartcrop.reporting import lookup_rows
+
+router = APIRouter(prefix="/lookup", tags=["lookup"])
+AnyRoleDep = Annotated[CurrentUser, require_roles("operator", "qa")]
+
+
+@router.get("/GetImageTypeLookup")
+def image_types(session: SessionDep, _: AnyRoleDep) -> dict:
+    return ok(lookup_rows(session, "image_type"))
+
+
+@router.get("/GetImageLanguageLookup")
+def image_languages(session: SessionDep, _: AnyRoleDep) -> dict:
+    return ok(lookup_rows(session, "image_language"))
+
+
+@router.get("/GetRejectReasonLookup")
+def reject_reasons(session: SessionDep, _: AnyRoleDep) -> dict:
+    return ok(lookup_rows(session, "reject_reason"))
+
+
+@router.get("/GetAspectRatioLookup")
+def aspect_ratios(session: SessionDep, _: AnyRoleDep) -> dict:
+    return ok(lookup_rows(session, "aspect_ratio"))

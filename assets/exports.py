@@ -1,0 +1,177 @@
+"""Export assets: the nightly manifest and the dump snapshots (contract 6 and 7).
+
+    work_items (per provider file) -> completed_renditions -> nightly_manifest
+    work_items                     -> dump_snapshots
+
+Thin: each asset calls ``smartcrop.exports`` and reports what it did as metadata; the
+crash-safety of the manifest lives in the domain (docs/exports.md). The dependency on
+``work_items`` is lineage only (nothing is loaded from it): the UI then shows the way
+from a provider's file to the file SmartCrop ships.
+"""
+
+# No `from __future__ import annotations` here: Dagster reads the annotations of
+# asset functions at run time to find their config and resources.
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    Config,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from assets.ingestion import work_items
+from resources import DatabaseResource, SettingsResource
+from smartcrop.exports import dumps, manifest
+from smartcrop.exports.verify import verify_manifest
+
+GROUP = "exports"
+STAMPED_CHECK = "every_row_stamped_with_this_file"
+ONCE_CHECK = "no_row_stamped_twice"
+
+
+@asset(
+    deps=[work_items],
+    group_name=GROUP,
+    kinds={"postgres"},
+    description="Completed renditions waiting for the manifest. With QA disabled, "
+    "images waiting in QA are completed first (with audit rows); a missing image "
+    "type or language id is resolved from the lookups.",
+)
+def completed_renditions(
+    context: AssetExecutionContext,
+    database: DatabaseResource,
+    settings: SettingsResource,
+) -> MaterializeResult:
+    url = database.resolved_url()
+    prepared = manifest.prepare(url)
+    images, renditions = manifest.pending(url)
+    context.log.info(f"{renditions} rendition(s) of {images} image(s) to export")
+    return MaterializeResult(
+        metadata={
+            "images": images,
+            "renditions": renditions,
+            "completed_from_qa": prepared.completed_from_qa,
+            "resolved_image_types": prepared.resolved.get("image_types", 0),
+            "resolved_languages": prepared.resolved.get("languages", 0),
+        }
+    )
+
+
+@asset(
+    deps=[completed_renditions],
+    group_name=GROUP,
+    kinds={"csv", "s3", "sftp"},
+    check_specs=[
+        AssetCheckSpec(
+            STAMPED_CHECK,
+            asset="nightly_manifest",
+            description="Every row of the file is stamped with its name, and every "
+            "rendition stamped with its name is in it.",
+        ),
+        AssetCheckSpec(
+            ONCE_CHECK,
+            asset="nightly_manifest",
+            description="No rendition appears twice and its images were stamped by "
+            "one transaction.",
+        ),
+    ],
+    description="SmartCrop_Manifest_YYYYMMDD_HHMMSS.csv: written, sent to every "
+    "configured target, then its rows stamped in one transaction (a failed upload "
+    "stamps nothing).",
+)
+def nightly_manifest(
+    context: AssetExecutionContext,
+    database: DatabaseResource,
+    settings: SettingsResource,
+):
+    cfg = settings.load()
+    url = database.resolved_url()
+    result = manifest.export_manifest(cfg, url)
+    targets = list(dict.fromkeys(cfg.smartcrop_filewatcher_batchjob.targets))
+    if result.status == "failed":
+        raise Failure(
+            description=f"manifest {result.file} was not delivered, so nothing was "
+            f"stamped; the next run exports these rows again. {result.error}",
+            metadata={"status": "failed", "file": result.file or ""},
+            allow_retries=False,
+        )
+    yield MaterializeResult(
+        metadata={
+            "status": result.status,
+            "file": result.file or "",
+            "rows": result.rows,
+            "images": result.images,
+            "targets": MetadataValue.json(targets),
+            "sent_to": MetadataValue.json(list(result.sent_to)),
+            "completed_from_qa": result.completed_from_qa,
+        }
+    )
+    if result.path is None:
+        # no_rows: no file, nothing to check.
+        yield AssetCheckResult(check_name=STAMPED_CHECK, passed=True)
+        yield AssetCheckResult(check_name=ONCE_CHECK, passed=True)
+        return
+    check = verify_manifest(url, result.path)
+    yield AssetCheckResult(
+        check_name=STAMPED_CHECK,
+        passed=check.every_row_stamped,
+        metadata={
+            "rows": check.rows,
+            "not_stamped": check.not_stamped,
+            "stamped_not_in_file": check.stamped_not_in_file,
+        },
+    )
+    yield AssetCheckResult(
+        check_name=ONCE_CHECK,
+        passed=check.stamped_once,
+        metadata={"duplicates": check.duplicates, "stamp_times": check.stamp_times},
+    )
+
+
+class DumpConfig(Config):
+    """Days covered, 1..30; 0 takes ``smartcrop_dumpdata.date_range``."""
+
+    date_range: int = 0
+
+
+@asset(
+    deps=[work_items],
+    group_name=GROUP,
+    kinds={"csv", "sftp"},
+    description="SmartCrop_Program/Aspect/Summary/Audit CSVs of the last N days, "
+    "sent by SFTP (audit to the audit directory); local copies removed once sent.",
+)
+def dump_snapshots(
+    context: AssetExecutionContext,
+    config: DumpConfig,
+    database: DatabaseResource,
+    settings: SettingsResource,
+) -> MaterializeResult:
+    cfg = settings.load()
+    try:
+        result = dumps.dump_snapshots(
+            cfg, database.resolved_url(), days=config.date_range or None
+        )
+    except ValueError as exc:
+        raise Failure(str(exc), allow_retries=False) from None
+    if result.status == "failed":
+        raise Failure(
+            description=f"dump files not all sent (kept locally): {result.error}",
+            metadata={"files": MetadataValue.json(result.names)},
+            allow_retries=False,
+        )
+    return MaterializeResult(
+        metadata={
+            "status": result.status,
+            "files": MetadataValue.json(result.names),
+            "date_range": result.days,
+            "rows": MetadataValue.json({f.name: f.rows for f in result.files}),
+            "sent_to": MetadataValue.json([f.sent_to or "" for f in result.files]),
+        }
+    )
+
+
+export_assets = [completed_renditions, nightly_manifest, dump_snapshots]

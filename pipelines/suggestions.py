@@ -1,0 +1,58 @@
+"""The crop-suggestion job and the sensor that runs it after each ingested file.
+
+Its own job rather than a fourth step of ``ingest_manifest``: fetching hundreds of
+provider images takes minutes where landing a file takes seconds, and a slow or
+unreachable image server must never hold up (or fail) the ingestion that operators
+are waiting for. The sensor starts ``suggest_crops`` for a file's partition as soon
+as that file's ``ingest_manifest`` run has succeeded; the UI can also materialise or
+backfill ``crop_suggestions`` for any file.
+"""
+
+# No `from __future__ import annotations` here: Dagster reads the annotations of
+# sensor functions at run time.
+from dagster import (
+    AssetSelection,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    RunStatusSensorContext,
+    SkipReason,
+    define_asset_job,
+    in_process_executor,
+    run_status_sensor,
+)
+
+from assets.suggestions import suggestion_assets
+from pipelines.jobs import ingest_manifest_job
+
+PARTITION_TAG = "dagster/partition"
+
+suggest_crops_job = define_asset_job(
+    "suggest_crops",
+    selection=AssetSelection.assets(*suggestion_assets),
+    # One step; its images are fetched by a thread pool inside it.
+    executor_def=in_process_executor,
+    description="Fetch one provider file's new source images and suggest their "
+    "crops for every aspect ratio.",
+)
+
+
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_manifest_job],
+    request_job=suggest_crops_job,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="After a provider file is ingested, suggest crops for its images.",
+)
+def suggest_crops_after_ingest(context: RunStatusSensorContext):
+    key = context.dagster_run.tags.get(PARTITION_TAG)
+    if not key:
+        return SkipReason(f"run {context.dagster_run.run_id} has no partition")
+    # One suggestion run per ingestion run: Dagster refuses a second with this key.
+    return RunRequest(
+        run_key=f"suggest-{context.dagster_run.run_id}", partition_key=key
+    )
+
+
+suggestion_jobs = [suggest_crops_job]
+suggestion_sensors = [suggest_crops_after_ingest]

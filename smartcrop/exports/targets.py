@@ -1,0 +1,87 @@
+"""Where exports are delivered: the renditions bucket and the delivery SFTP server.
+
+One place builds the clients from the settings, so the manifest and the dumps reach
+the same servers with the same credentials, proxy and host-key rules, and the
+transfer layer (``smartcrop.transfer``) does the retries and the atomic uploads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from smartcrop.settings import Settings
+from smartcrop.transfer import TransferError
+from smartcrop.transfer import s3 as s3_transfer
+from smartcrop.transfer import sftp as sftp_transfer
+from smartcrop.transfer.retry import DEFAULT_RETRY, RetryPolicy
+
+
+def delivery_endpoint(settings: Settings, port: int) -> sftp_transfer.SftpEndpoint:
+    """The ``smartcrop_ftp_config`` server on ``port`` (output or audit port).
+
+    Credentials arrive decoded from the settings (plain or base64 in the file); the
+    endpoint keeps the password out of its ``repr``.
+    """
+    ftp = settings.smartcrop_ftp_config
+    if not ftp.host:
+        raise TransferError(
+            "smartcrop_ftp_config.host is empty: there is no SFTP server to deliver to"
+        )
+    return sftp_transfer.SftpEndpoint(
+        host=ftp.host,
+        port=port,
+        username=ftp.credentials.username or "",
+        password=ftp.credentials.password_text or "",
+        proxy_host=ftp.proxy.host if ftp.proxy else None,
+        proxy_port=ftp.proxy.port if ftp.proxy else None,
+        known_hosts=str(ftp.known_hosts) if ftp.known_hosts else None,
+    )
+
+
+def bucket_client(settings: Settings) -> Any:
+    """An S3 client for ``Settings.smartcrop_bucket``, as rendition storage reaches it
+    (``smartcrop_service.storage.endpoint_url`` for an S3-compatible store)."""
+    aws = settings.aws_config
+    return s3_transfer.make_s3_client(
+        endpoint_url=settings.smartcrop_service.storage.endpoint_url,
+        region=aws.service_accounts[0].uat.region or aws.region,
+        access_key=aws.access_key_id.get_secret_value() if aws.access_key_id else None,
+        secret_key=(
+            aws.secret_access_key.get_secret_value() if aws.secret_access_key else None
+        ),
+    )
+
+
+def manifest_s3_key(settings: Settings, name: str) -> str:
+    return settings.smartcrop_filewatcher_batchjob.s3_prefix + name
+
+
+def upload_manifest(
+    settings: Settings,
+    path: Path,
+    *,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> list[str]:
+    """Send the manifest file to every configured target; return where it went.
+
+    Raises ``TransferError`` at the first target that fails for good (after its
+    retries): the caller then stamps nothing. With no target, nothing is sent.
+    """
+    batch = settings.smartcrop_filewatcher_batchjob
+    sent: list[str] = []
+    # Deduplicated but ordered: "targets: [s3, s3]" sends once.
+    for target in dict.fromkeys(batch.targets):
+        if target == "s3":
+            bucket = settings.smartcrop_bucket
+            key = manifest_s3_key(settings, path.name)
+            s3_transfer.upload(bucket_client(settings), path, bucket, key, retry=retry)
+            sent.append(f"s3://{bucket}/{key}")
+        elif target == "sftp":
+            ftp = settings.smartcrop_ftp_config
+            endpoint = delivery_endpoint(settings, ftp.ports.output)
+            remote = sftp_transfer.upload(
+                endpoint, path, ftp.directories.output, path.name, retry=retry
+            )
+            sent.append(endpoint.describe(remote))
+    return sent

@@ -1,0 +1,110 @@
+"""The Programme payload of contract 4.1, built from the database.
+
+Every URL in it (source image, rendition) goes through the CDN rewrite. Renditions
+carry ``ImageBase64`` only when asked for (QA review) and the stored image can be read.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from smartcrop.renditions.cdn import cdn_url
+from smartcrop.renditions.storage import RenditionStorage, StorageError
+from smartcrop.settings import Settings
+from smartcrop.suggest.store import suggestions_by_image
+
+log = logging.getLogger(__name__)
+
+_IMAGES = text("""
+    SELECT p.id, p.link_object_id, p.providername, p.programtitle, p.imageurl,
+           p.imagetypeid, coalesce(t.title, p.imagetype), p.languageid,
+           coalesce(l.title, p.language), p.width, p.height, p.status,
+           p.currentstate, p.lockedby, p.rejectreasonid, p.notes
+    FROM smartcrop_programimage p
+    LEFT JOIN smartcrop_imagetype_lookup t ON t.id = p.imagetypeid
+    LEFT JOIN smartcrop_imagelanguage_lookup l ON l.id = p.languageid
+    WHERE p.id = ANY(:ids)
+    ORDER BY p.id
+    """)
+
+_RENDITIONS = text("""
+    SELECT a.programimageid, a.aspectratioid, ar.title, a.cropx, a.cropy,
+           a.cropwidth, a.cropheight, a.imageurl, a.storagekey
+    FROM smartcrop_aspectratioimages a
+    JOIN smartcrop_aspectratio_lookup ar ON ar.id = a.aspectratioid
+    WHERE a.programimageid = ANY(:ids)
+    ORDER BY a.programimageid, a.aspectratioid
+    """)
+
+
+def _read_base64(storage: RenditionStorage, key: str) -> str | None:
+    try:
+        data = storage.get(key)
+    except StorageError as exc:
+        # The review can go on without the picture; the URL is still given.
+        log.warning("rendition %s could not be read: %s", key, exc)
+        return None
+    return base64.b64encode(data).decode("ascii") if data is not None else None
+
+
+def build_programme(
+    session: Session,
+    image_ids: list[int],
+    settings: Settings,
+    *,
+    storage: RenditionStorage | None = None,
+) -> dict[str, Any] | None:
+    """The Programme holding these work items (None when there are none).
+
+    With ``storage``, each rendition's ``ImageBase64`` is its stored image.
+    """
+    images = session.execute(_IMAGES, {"ids": list(image_ids)}).all()
+    if not images:
+        return None
+    renditions: dict[int, list[dict[str, Any]]] = {}
+    for row in session.execute(_RENDITIONS, {"ids": list(image_ids)}):
+        image_id, ratio_id, title, x, y, width, height, url, key = row
+        renditions.setdefault(image_id, []).append(
+            {
+                "AspectRatioId": ratio_id,
+                "AspectRatio": title,
+                "X": x,
+                "Y": y,
+                "Width": width,
+                "Height": height,
+                "Url": cdn_url(url, settings),
+                "ImageBase64": _read_base64(storage, key) if storage else None,
+            }
+        )
+    suggestions = suggestions_by_image(session, image_ids)
+    first = images[0]
+    return {
+        "ProgramId": first.link_object_id,
+        "ProviderName": first.providername,
+        "ProgramTitle": first.programtitle,
+        "Images": [
+            {
+                "ImageId": row[0],
+                "ImageUrl": cdn_url(row[4], settings),
+                "ImageTypeId": row[5],
+                "ImageType": row[6],
+                "LanguageId": row[7],
+                "Language": row[8],
+                "Width": row[9],
+                "Height": row[10],
+                "Status": row[11],
+                "CurrentState": row[12],
+                "LockedBy": row[13],
+                "RejectReasonId": row[14],
+                "Notes": row[15] or "",
+                "Renditions": renditions.get(row[0], []),
+                "Suggestions": suggestions.get(row[0], []),
+            }
+            for row in images
+        ],
+    }

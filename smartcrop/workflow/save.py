@@ -1,0 +1,369 @@
+"""Saving crops (SaveCropedImages, UpdateCroppedImageInfo) and deleting a rendition.
+
+A save is all or nothing: every image of the request is checked (lock held, move
+allowed, reason known) and every rendition validated before anything is written. Then,
+in the request's transaction, the renditions are upserted, the images moved (with
+their audit rows), and only then the image files stored, so a refused request stores
+nothing. A storage failure after that raises, and the transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from smartcrop.errors import Conflict, InvalidInput, NotFound
+from smartcrop.renditions.storage import (
+    RenditionStorage,
+    StorageError,
+    public_url,
+    rendition_key,
+)
+from smartcrop.renditions.validation import (
+    AspectRatioSpec,
+    CropBox,
+    DecodedImage,
+    check_crop_box,
+    decode_image,
+)
+from smartcrop.settings import Settings
+from smartcrop.workflow.locks import LockedRow, lock_rows_by_id, require_held
+from smartcrop.workflow.states import (
+    FREE,
+    OPERATOR_QUEUE,
+    QA_QUEUE,
+    Move,
+    WorkState,
+    check_move,
+    check_reject_reason,
+    finishing_target,
+    move_rows,
+)
+
+log = logging.getLogger(__name__)
+
+QaRoute = Callable[[Session, str], int]
+
+
+def default_qa_route(session: Session, program_id: str) -> int:
+    from smartcrop.routing import qa_route  # the QA toggle and rules live there
+
+    return qa_route(session, program_id)
+
+
+@dataclass(frozen=True)
+class RenditionInput:
+    aspect_ratio_id: int
+    x: int
+    y: int
+    width: int
+    height: int
+    image_base64: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    image_id: int
+    status: int
+    reject_reason_id: int | None = None
+    renditions: tuple[RenditionInput, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class SaveRequest:
+    program_id: str
+    images: tuple[ImageInput, ...]
+
+
+@dataclass(frozen=True)
+class _Write:
+    image: LockedRow
+    rendition: RenditionInput
+    aspect: AspectRatioSpec
+    decoded: DecodedImage
+
+
+STAGE_NAMES = {OPERATOR_QUEUE: "operator", QA_QUEUE: "QA"}
+
+
+def aspect_ratios(session: Session) -> dict[int, AspectRatioSpec]:
+    rows = session.execute(
+        text(
+            "SELECT id, title, ratiowidth, ratioheight"
+            " FROM smartcrop_aspectratio_lookup ORDER BY id"
+        )
+    )
+    return {row[0]: AspectRatioSpec(*row) for row in rows}
+
+
+def check_stage(row: LockedRow, stage_statuses: tuple[int, ...]) -> None:
+    if row.status not in stage_statuses:
+        stages = " or ".join(STAGE_NAMES.get(s, str(s)) for s in stage_statuses)
+        raise Conflict(
+            f"image {row.id} is in state {row.work_state}, not in the {stages} stage"
+        )
+
+
+def lock_request_rows(
+    session: Session,
+    program_id: str,
+    image_ids: list[int],
+    *,
+    owner_id: int,
+    stage_statuses: tuple[int, ...],
+    lock_timeout_minutes: int,
+) -> dict[int, LockedRow]:
+    """Row-lock the images; each must be of the programme and held by ``owner_id``."""
+    rows = lock_rows_by_id(session, image_ids, lock_timeout_minutes)
+    for image_id in image_ids:
+        row = rows.get(image_id)
+        if row is None or row.program_id != program_id:
+            raise NotFound(f"programme {program_id} has no image {image_id}")
+        require_held(row, owner_id)
+        check_stage(row, stage_statuses)
+    return rows
+
+
+def _move_for(
+    row: LockedRow, requested_status: int, reason: int | None, routed: Callable[[], int]
+) -> Move:
+    target = WorkState(requested_status, FREE)
+    if row.status == OPERATOR_QUEUE and finishing_target(target):
+        target = WorkState(routed(), FREE)
+    return check_move(row.work_state, target, reason)
+
+
+def _existing_keys(
+    session: Session, image_ids: list[int]
+) -> dict[tuple[int, int], str]:
+    rows = session.execute(
+        text(
+            "SELECT programimageid, aspectratioid, storagekey"
+            " FROM smartcrop_aspectratioimages WHERE programimageid = ANY(:ids)"
+        ),
+        {"ids": image_ids},
+    )
+    return {(row[0], row[1]): row[2] for row in rows}
+
+
+_UPSERT = text("""
+    INSERT INTO smartcrop_aspectratioimages (programimageid, link_object_id,
+        aspectratioid, cropx, cropy, cropwidth, cropheight, storagekey, imageurl,
+        filesize, createdby, updatedby)
+    VALUES (:image_id, :program_id, :ratio_id, :x, :y, :w, :h, :key, :url, :size,
+        :owner, :owner)
+    ON CONFLICT (link_object_id, aspectratioid, programimageid) DO UPDATE SET
+        cropx = EXCLUDED.cropx, cropy = EXCLUDED.cropy,
+        cropwidth = EXCLUDED.cropwidth, cropheight = EXCLUDED.cropheight,
+        storagekey = EXCLUDED.storagekey, imageurl = EXCLUDED.imageurl,
+        filesize = EXCLUDED.filesize, updatedby = EXCLUDED.updatedby,
+        updatedat = now()
+    """)
+
+
+def save_crops(
+    session: Session,
+    request: SaveRequest,
+    *,
+    stage_status: int,
+    owner_id: int,
+    actor_id: int,
+    settings: Settings,
+    storage: RenditionStorage,
+    route: QaRoute = default_qa_route,
+) -> list[int]:
+    """Store the renditions, move each image by its Status, release its lock.
+
+    ``stage_status`` is 1 for an operator's save, 2 for a QA save. Operator Status:
+    1 release (back to the queue), 2 or 3 finished (QA routing decides), 4 reject.
+    QA Status: 3 approve, 1 send back, 4 reject (both with a reason), 2 release.
+    Returns the image ids of the request.
+    """
+    program_id = (request.program_id or "").strip()
+    if not program_id:
+        raise InvalidInput("ProgramId is required")
+    if not request.images:
+        raise InvalidInput("Images must list at least one image")
+    image_ids = [image.image_id for image in request.images]
+    if len(set(image_ids)) != len(image_ids):
+        raise InvalidInput("an ImageId appears more than once in Images")
+    timeout = settings.smartcrop_service.lock_timeout_minutes
+    rows = lock_request_rows(
+        session,
+        program_id,
+        image_ids,
+        owner_id=owner_id,
+        stage_statuses=(stage_status,),
+        lock_timeout_minutes=timeout,
+    )
+
+    routed_status: list[int] = []
+
+    def routed() -> int:  # asked once per request, and only when an image finishes
+        if not routed_status:
+            routed_status.append(route(session, program_id))
+        return routed_status[0]
+
+    # Images making the same move with the same reason move together.
+    groups: dict[tuple[Move, int | None], list[int]] = {}
+    for image in request.images:
+        row = rows[image.image_id]
+        move = _move_for(row, image.status, image.reject_reason_id, routed)
+        reason = image.reject_reason_id if move.needs_reason else None
+        check_reject_reason(session, reason)
+        groups.setdefault((move, reason), []).append(image.image_id)
+
+    writes = _validate_renditions(session, request, rows, settings)
+
+    # Nothing was refused: write the rows, move the images, then store the files.
+    existing = _existing_keys(session, image_ids)
+    stored: list[tuple[str, DecodedImage]] = []
+    stale_keys: list[str] = []
+    for write in writes:
+        key = rendition_key(
+            write.image.provider_name,
+            program_id,
+            write.image.id,
+            write.aspect.title,
+            write.decoded.extension,
+        )
+        old_key = existing.get((write.image.id, write.aspect.id))
+        if old_key is not None and old_key != key:
+            stale_keys.append(old_key)  # the format changed: png <-> jpg
+        session.execute(
+            _UPSERT,
+            {
+                "image_id": write.image.id,
+                "program_id": program_id,
+                "ratio_id": write.aspect.id,
+                "x": write.rendition.x,
+                "y": write.rendition.y,
+                "w": write.rendition.width,
+                "h": write.rendition.height,
+                "key": key,
+                "url": public_url(settings, key),
+                "size": len(write.decoded.data),
+                "owner": owner_id,
+            },
+        )
+        stored.append((key, write.decoded))
+
+    for (move, reason), ids in groups.items():
+        move_rows(
+            session,
+            move,
+            ids,
+            owner_id=owner_id,
+            actor_id=actor_id,
+            reject_reason_id=reason,
+        )
+
+    for key, decoded in stored:
+        storage.put(key, decoded.data, decoded.content_type)
+    for key in stale_keys:
+        try:
+            storage.delete(key)
+        except StorageError as exc:  # an orphan file, not a wrong answer
+            log.warning("could not delete replaced rendition %s: %s", key, exc)
+    return image_ids
+
+
+def _validate_renditions(
+    session: Session,
+    request: SaveRequest,
+    rows: dict[int, LockedRow],
+    settings: Settings,
+) -> list[_Write]:
+    """Every rendition of the request checked; the ones carrying an image decoded."""
+    ratios = aspect_ratios(session)
+    max_bytes = settings.smartcrop_service.max_rendition_bytes
+    keep = [
+        (image.image_id, rendition.aspect_ratio_id)
+        for image in request.images
+        for rendition in image.renditions
+        if rendition.image_base64 is None
+    ]
+    stored = _existing_keys(session, [image_id for image_id, _ in keep]) if keep else {}
+    writes: list[_Write] = []
+    for image in request.images:
+        row = rows[image.image_id]
+        seen: set[int] = set()
+        for rendition in image.renditions:
+            aspect = ratios.get(rendition.aspect_ratio_id)
+            label = f"image {image.image_id}, AspectRatioId {rendition.aspect_ratio_id}"
+            if aspect is None:
+                raise InvalidInput(
+                    f"{label}: not an aspect ratio (see /lookup/GetAspectRatioLookup)"
+                )
+            label = f"image {image.image_id}, aspect ratio {aspect.title}"
+            if aspect.id in seen:
+                raise InvalidInput(f"{label}: given twice")
+            seen.add(aspect.id)
+            if rendition.image_base64 is None:
+                # No new picture: the stored rendition is kept as it is.
+                if (image.image_id, aspect.id) not in stored:
+                    raise InvalidInput(
+                        f"{label}: ImageBase64 is required (nothing is stored yet)"
+                    )
+                continue
+            box = CropBox(rendition.x, rendition.y, rendition.width, rendition.height)
+            check_crop_box(
+                box,
+                aspect,
+                source_width=row.width,
+                source_height=row.height,
+                label=label,
+            )
+            decoded = decode_image(
+                rendition.image_base64,
+                width=rendition.width,
+                height=rendition.height,
+                max_bytes=max_bytes,
+                label=label,
+            )
+            writes.append(_Write(row, rendition, aspect, decoded))
+    return writes
+
+
+def delete_rendition(
+    session: Session,
+    program_id: str,
+    image_id: int,
+    aspect_ratio_id: int,
+    *,
+    owner_id: int,
+    stage_statuses: tuple[int, ...],
+    settings: Settings,
+    storage: RenditionStorage,
+) -> None:
+    """Delete one rendition (row and stored image); the caller must hold the image."""
+    program_id = (program_id or "").strip()
+    if not program_id:
+        raise InvalidInput("programId is required")
+    lock_request_rows(
+        session,
+        program_id,
+        [image_id],
+        owner_id=owner_id,
+        stage_statuses=stage_statuses,
+        lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
+    )
+    key = session.scalar(
+        text(
+            "DELETE FROM smartcrop_aspectratioimages WHERE programimageid = :image_id"
+            " AND aspectratioid = :ratio_id AND link_object_id = :program_id"
+            " RETURNING storagekey"
+        ),
+        {"image_id": image_id, "ratio_id": aspect_ratio_id, "program_id": program_id},
+    )
+    if key is None:
+        raise NotFound(
+            f"image {image_id} has no rendition for aspect ratio id {aspect_ratio_id}"
+        )
+    # The row is gone in this transaction; if the file cannot be removed, the error
+    # rolls the row back too, so row and file never disagree.
+    storage.delete(key)

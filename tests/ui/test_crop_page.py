@@ -1,0 +1,224 @@
+"""The crop page in a real headless Chromium (Debian's, driven by Playwright).
+
+An operator logs in, claims a programme, sees each image with its suggested boxes
+(computed on demand: nothing was precomputed), moves one box with the mouse, saves;
+the database then holds the renditions, rendered in the browser at each box's size.
+A QA user then claims the programme, sees the renditions and approves it. One image
+comes from another origin without CORS headers, so the page reads it through the API.
+
+Screenshots are kept under ``test-artifacts/`` (git-ignored). Without Chromium (or
+Playwright) the test is skipped, saying why, except in CI, where it must run (the
+Makefile's ``browser`` step installs Chromium as root).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from api.app import create_app
+from smartcrop.suggest import scenes
+from tests.api.workflow_support import live_server
+from tests.ingest.helpers import query
+from tests.suggest.image_server import Route, encode, serve
+from tests.workflow.factory import add_item, engine_for
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "ui"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+PROGRAM = "SH000000000777"
+
+
+def _need(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"{reason} (CI must run the crop-page test: `make test` installs it)"
+        )
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def browser_context(tmp_path: Path):
+    _need(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need(False, "the playwright package is not installed")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a fresh profile for every run
+            executable_path=CHROMIUM,
+            headless=True,
+            args=LAUNCH_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        context.set_default_timeout(60_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def _log_in(page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/ui/")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login")
+    page.wait_for_selector("#who:not([hidden])")
+
+
+def _shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_operator_crops_and_qa_approves_in_the_browser(
+    browser_context, db_url: str, settings_for, make_user
+) -> None:
+    settings = settings_for(db_url)
+    app = create_app(settings, db_url)
+    elsewhere = scenes.face_scene(1280, 720, [(0.25, 0.4)], 170, seed=21)
+    with (
+        live_server(app) as base,
+        serve({"/guest.jpg": Route(encode(elsewhere.image))}) as (other_origin, _),
+        engine_for(db_url) as engine,
+    ):
+        same_origin = add_item(
+            engine,
+            PROGRAM,
+            "DEMO",
+            url=f"{base}/demo-images/presenter_right.jpg",
+            width=1920,
+            height=1080,
+        )
+        cross_origin = add_item(
+            engine,
+            PROGRAM,
+            "DEMO",
+            url=f"{other_origin}/guest.jpg",
+            width=1280,
+            height=720,
+        )
+        _, operator_email, password = make_user("operator")
+        _, qa_email, _ = make_user("qa")
+
+        page = browser_context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        _log_in(page, base, operator_email, password)
+        page.fill("#provider", "DEMO")
+        page.click("#claim")
+        # Both images open with a cropper and five ratio tabs each.
+        page.wait_for_function(
+            "document.querySelectorAll('.image-card .cropper-crop-box').length === 2"
+            " && document.querySelectorAll('.image-card .ratio-tab').length === 10"
+        )
+        page.wait_for_function(
+            "[...document.querySelectorAll('.ratio-tab small')]"
+            ".every(s => !s.textContent.includes('no suggestion'))"
+        )
+        _shot(page, "1-claimed.png")
+
+        suggested = {
+            (image_id, ratio): (x, y, w, h)
+            for image_id, ratio, x, y, w, h in query(
+                db_url,
+                "SELECT programimageid, aspectratioid, x, y, width, height"
+                " FROM smartcrop_cropsuggestion",
+            )
+        }
+        assert len(suggested) == 10  # SuggestCrops ran for both, on demand
+
+        # Move the 3x4 box of the first image to the left with the mouse.
+        card = page.locator(f'.image-card[data-image-id="{same_origin}"]')
+        card.locator('.ratio-tab[data-ratio="3"]').click()
+        face = card.locator(".cropper-face")
+        box = face.bounding_box()
+        assert box is not None
+        start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.move(*start)
+        page.mouse.down()
+        page.mouse.move(start[0] - 160, start[1], steps=12)
+        page.mouse.up()
+        page.wait_for_function(
+            "document.querySelector("
+            f'\'.image-card[data-image-id="{same_origin}"] .ratio-tab[data-ratio="3"]\''
+            ").classList.contains('edited')"
+        )
+        _shot(page, "2-moved.png")
+
+        page.click("#save")
+        page.wait_for_function(
+            "document.querySelector('#status').textContent.startsWith('Saved')"
+        )
+        _shot(page, "3-saved.png")
+        assert errors == []
+
+        renditions = {
+            (image_id, ratio): (x, y, w, h, key)
+            for image_id, ratio, x, y, w, h, key in query(
+                db_url,
+                "SELECT programimageid, aspectratioid, cropx, cropy, cropwidth,"
+                " cropheight, storagekey FROM smartcrop_aspectratioimages",
+            )
+        }
+        assert set(renditions) == set(suggested)
+        moved = renditions[(same_origin, 3)]
+        assert moved[0] < suggested[(same_origin, 3)][0]  # moved left
+        assert moved[2:4] == suggested[(same_origin, 3)][2:4]  # same size
+        for key, (x, y, w, h, storage_key) in renditions.items():
+            if key != (same_origin, 3):
+                assert (x, y, w, h) == suggested[key]  # untouched: as suggested
+            stored = settings.smartcrop_service.storage.local_root / storage_key
+            with Image.open(io.BytesIO(stored.read_bytes())) as rendered:
+                assert rendered.size == (w, h)  # rendered at the box's size
+        states = query(
+            db_url,
+            "SELECT DISTINCT status, currentstate FROM smartcrop_programimage"
+            " WHERE id = ANY(%s)",
+            ([same_origin, cross_origin],),
+        )
+        assert states == [(2, 0)]  # QA is on and has no rule: all go to QA
+
+        # QA: claim, see the ten renditions, approve.
+        page.click("#logout")
+        _log_in(page, base, qa_email, password)
+        page.click("#review")
+        page.wait_for_function(
+            "[...document.querySelectorAll('.rendition img')]"
+            ".filter(i => i.complete && i.naturalWidth > 0).length === 10"
+        )
+        _shot(page, "4-review.png")
+        page.click("#approve")
+        page.wait_for_function(
+            "document.querySelector('#status').textContent"
+            f".startsWith('Status updated: {PROGRAM}')"
+        )
+        states = query(
+            db_url,
+            "SELECT DISTINCT status, currentstate FROM smartcrop_programimage"
+            " WHERE id = ANY(%s)",
+            ([same_origin, cross_origin],),
+        )
+        assert states == [(3, 0)]
+        assert errors == []

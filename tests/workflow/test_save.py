@@ -1,0 +1,356 @@
+"""Saving crops, moving images by their Status, and UpdateStatus, at domain level."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from smartcrop.errors import Conflict, InvalidInput, NotFound
+from smartcrop.renditions.storage import LocalStorage
+from smartcrop.workflow.save import (
+    ImageInput,
+    RenditionInput,
+    SaveRequest,
+    delete_rendition,
+    save_crops,
+)
+from smartcrop.workflow.status_updates import update_status
+from tests.workflow.factory import (
+    add_item,
+    add_user,
+    age_locks,
+    audit_rows,
+    image_b64,
+    sessions,
+    snapshot,
+    states,
+)
+
+
+@pytest.fixture
+def settings(settings_for, tmp_path: Path):
+    return settings_for("")
+
+
+@pytest.fixture
+def storage(settings) -> LocalStorage:
+    return LocalStorage(settings.smartcrop_service.storage.local_root)
+
+
+def crop(ratio: int = 1, w: int = 160, h: int = 90, fmt: str = "PNG", **kw):
+    return RenditionInput(
+        ratio, kw.get("x", 0), kw.get("y", 0), w, h, image_b64(w, h, fmt)
+    )
+
+
+def save(engine, settings, storage, request, owner, *, stage=1, route=lambda s, p: 2):
+    with sessions(engine).begin() as session:
+        return save_crops(
+            session,
+            request,
+            stage_status=stage,
+            owner_id=owner,
+            actor_id=owner,
+            settings=settings,
+            storage=storage,
+            route=route,
+        )
+
+
+def renditions(engine: Engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT programimageid, aspectratioid, cropwidth, cropheight,"
+                    " storagekey, imageurl, createdby, updatedby"
+                    " FROM smartcrop_aspectratioimages ORDER BY 1, 2"
+                )
+            )
+        ]
+
+
+def test_an_operator_save_stores_upserts_routes_and_releases(
+    engine: Engine, settings, storage: LocalStorage
+) -> None:
+    op = add_user(engine)
+    a = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    b = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    request = SaveRequest(
+        "SH1",
+        (
+            ImageInput(a, 2, None, (crop(1), crop(5, 100, 100, "JPEG"))),
+            ImageInput(b, 4, 6, ()),
+        ),
+    )
+    routed: list[str] = []
+    save(
+        engine, settings, storage, request, op, route=lambda s, p: routed.append(p) or 3
+    )
+    assert routed == ["SH1"]
+    assert states(engine, a, b) == [(3, 0, None), (4, 0, None)]
+    base = "http://127.0.0.1:8000/renditions"
+    assert renditions(engine) == [
+        (
+            a,
+            1,
+            160,
+            90,
+            f"NBCU/SH1/{a}/16x9.png",
+            f"{base}/NBCU/SH1/{a}/16x9.png",
+            op,
+            op,
+        ),
+        (
+            a,
+            5,
+            100,
+            100,
+            f"NBCU/SH1/{a}/1x1.jpg",
+            f"{base}/NBCU/SH1/{a}/1x1.jpg",
+            op,
+            op,
+        ),
+    ]
+    assert storage.get(f"NBCU/SH1/{a}/16x9.png").startswith(b"\x89PNG")
+    actions = {r["programimageid"]: r for r in audit_rows(engine)}
+    assert (actions[a]["action"], actions[a]["tostatus"]) == ("finish", 3)
+    assert (actions[b]["action"], actions[b]["rejectreasonid"]) == ("reject", 6)
+
+
+def test_saving_again_replaces_the_rendition_and_a_new_format_drops_the_old_file(
+    engine: Engine, settings, storage: LocalStorage
+) -> None:
+    op = add_user(engine)
+    a = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    save(
+        engine,
+        settings,
+        storage,
+        SaveRequest("SH1", (ImageInput(a, 1, None, (crop(1),)),)),
+        op,
+    )
+    assert states(engine, a) == [(1, 0, None)]  # Status 1: saved, lock released
+    with engine.begin() as conn:  # claim it again by hand
+        conn.execute(
+            text(
+                "UPDATE smartcrop_programimage SET currentstate = 1, lockedby = :u,"
+                " lockedat = now() WHERE id = :id"
+            ),
+            {"u": op, "id": a},
+        )
+    request = SaveRequest(
+        "SH1", (ImageInput(a, 2, None, (crop(1, 320, 180, "JPEG"),)),)
+    )
+    save(engine, settings, storage, request, op)
+    [row] = renditions(engine)
+    assert row[2:5] == (320, 180, f"NBCU/SH1/{a}/16x9.jpg")
+    assert storage.get(f"NBCU/SH1/{a}/16x9.png") is None
+    assert storage.get(f"NBCU/SH1/{a}/16x9.jpg") is not None
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (RenditionInput(1, 0, 0, 160, 90, "%%%"), "not valid base64"),
+        (RenditionInput(1, 0, 0, 160, 90, image_b64(160, 90, "GIF")), "not a PNG"),
+        (RenditionInput(1, 0, 0, 160, 90, image_b64(150, 90)), "not the 160x90"),
+        (RenditionInput(1, 1900, 0, 160, 90, image_b64(160, 90)), "leaves the"),
+        (RenditionInput(1, 0, 0, 160, 100, image_b64(160, 100)), "is not 16x9"),
+        (RenditionInput(9, 0, 0, 160, 90, image_b64(160, 90)), "not an aspect ratio"),
+        (RenditionInput(2, 0, 0, 400, 300, None), "ImageBase64 is required"),
+    ],
+)
+def test_one_bad_rendition_stores_nothing(
+    engine: Engine, settings, storage: LocalStorage, bad: RenditionInput, message: str
+) -> None:
+    op = add_user(engine)
+    a = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    b = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    before = snapshot(engine)
+    request = SaveRequest(
+        "SH1",
+        (
+            ImageInput(a, 2, None, (crop(1), crop(5, 90, 90))),
+            ImageInput(b, 2, None, (bad,)),
+        ),
+    )
+    with pytest.raises(InvalidInput, match=message):
+        save(engine, settings, storage, request, op)
+    assert snapshot(engine) == before
+    assert not [p for p in Path(storage.root).rglob("*") if p.is_file()]
+
+
+def test_refusals_of_images_the_caller_may_not_write(
+    engine: Engine, settings, storage: LocalStorage
+) -> None:
+    op, other = add_user(engine), add_user(engine)
+    mine = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    theirs = add_item(engine, "SH1", status=1, state=1, locked_by=other)
+    free = add_item(engine, "SH1", status=1, state=0)
+    elsewhere = add_item(engine, "SH2", status=1, state=1, locked_by=op)
+    stale = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    age_locks(engine, 31, stale)
+    before = snapshot(engine)
+    cases = [
+        (theirs, Conflict, "locked by another user"),
+        (free, Conflict, "claim it first"),
+        (elsewhere, NotFound, "has no image"),
+        (stale, Conflict, "expired"),
+        (10**9, NotFound, "has no image"),
+    ]
+    for image, error, message in cases:
+        request = SaveRequest("SH1", (ImageInput(mine, 2), ImageInput(image, 2)))
+        with pytest.raises(error, match=message):
+            save(engine, settings, storage, request, op)
+    for status, reason, message in [
+        (4, None, "RejectReasonId"),
+        (4, 99, "not a reject"),
+        (7, None, "not a work-item state"),
+    ]:
+        request = SaveRequest("SH1", (ImageInput(mine, status, reason),))
+        with pytest.raises(InvalidInput, match=message):
+            save(engine, settings, storage, request, op)
+    with pytest.raises(Conflict, match="not in the QA stage"):
+        save(
+            engine,
+            settings,
+            storage,
+            SaveRequest("SH1", (ImageInput(mine, 3),)),
+            op,
+            stage=2,
+        )
+    twice = SaveRequest("SH1", (ImageInput(mine, 2, None, (crop(1), crop(1))),))
+    with pytest.raises(InvalidInput, match="given twice"):
+        save(engine, settings, storage, twice, op)
+    with pytest.raises(InvalidInput, match="more than once"):
+        save(
+            engine,
+            settings,
+            storage,
+            SaveRequest("SH1", (ImageInput(mine, 2),) * 2),
+            op,
+        )
+    assert snapshot(engine) == before
+
+
+def test_qa_save_moves(engine: Engine, settings, storage: LocalStorage) -> None:
+    qa = add_user(engine, "qa")
+    ids = [add_item(engine, "SH1", status=2, state=1, locked_by=qa) for _ in range(4)]
+    request = SaveRequest(
+        "SH1",
+        (
+            ImageInput(ids[0], 3),
+            ImageInput(ids[1], 1, 2),
+            ImageInput(ids[2], 4, 4),
+            ImageInput(ids[3], 2),
+        ),
+    )
+    save(engine, settings, storage, request, qa, stage=2)
+    assert states(engine, *ids) == [
+        (3, 0, None),
+        (1, 0, None),
+        (4, 0, None),
+        (2, 0, None),
+    ]
+    assert [audit_rows(engine, i)[0]["action"] for i in ids] == [
+        "approve",
+        "send_back",
+        "qa_reject",
+        "release",
+    ]
+    with engine.connect() as conn:
+        sent_back = conn.execute(
+            text(
+                "SELECT rejectreasonid, reviewedby FROM smartcrop_programimage"
+                " WHERE id = :i"
+            ),
+            {"i": ids[1]},
+        ).one()
+    assert tuple(sent_back) == (2, qa)
+
+
+def test_update_status_moves_every_held_row_or_none(engine: Engine, settings) -> None:
+    op, other = add_user(engine), add_user(engine)
+    a = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    b = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    c = add_item(engine, "SH1", status=1, state=1, locked_by=other)
+
+    def call(status: int, state: int, reason: int | None = None, owner: int = op):
+        with sessions(engine).begin() as session:
+            return update_status(
+                session,
+                "SH1",
+                status,
+                state,
+                owner_id=owner,
+                actor_id=owner,
+                stage_statuses=(1,),
+                lock_timeout_minutes=30,
+                reject_reason_id=reason,
+                route=lambda s, p: 3,
+            )
+
+    before = snapshot(engine)
+    for status, state, reason, error in [
+        (3, 1, None, Conflict),
+        (1, 1, None, Conflict),
+        (4, 0, None, InvalidInput),
+        (9, 0, None, InvalidInput),
+        (2, 1, None, Conflict),
+    ]:
+        with pytest.raises(error):
+            call(status, state, reason)
+    assert snapshot(engine) == before
+    assert call(2, 0) == [a, b]  # "finished": routing says completed
+    assert states(engine, a, b, c) == [(3, 0, None), (3, 0, None), (1, 1, other)]
+    with pytest.raises(Conflict, match="hold no lock"):
+        call(2, 0)
+
+
+def test_delete_rendition(engine: Engine, settings, storage: LocalStorage) -> None:
+    op, other = add_user(engine), add_user(engine)
+    a = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    save(
+        engine,
+        settings,
+        storage,
+        SaveRequest("SH1", (ImageInput(a, 1, None, (crop(1),)),)),
+        op,
+    )
+
+    def delete(owner: int, ratio: int = 1, program: str = "SH1") -> None:
+        with sessions(engine).begin() as session:
+            delete_rendition(
+                session,
+                program,
+                a,
+                ratio,
+                owner_id=owner,
+                stage_statuses=(1,),
+                settings=settings,
+                storage=storage,
+            )
+
+    with pytest.raises(Conflict):
+        delete(op)  # the save released the lock
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE smartcrop_programimage SET currentstate = 1, lockedby = :u,"
+                " lockedat = now() WHERE id = :id"
+            ),
+            {"u": op, "id": a},
+        )
+    with pytest.raises(Conflict):
+        delete(other)
+    with pytest.raises(NotFound):
+        delete(op, ratio=2)
+    with pytest.raises(NotFound):
+        delete(op, program="SH2")
+    delete(op)
+    assert renditions(engine) == []
+    assert storage.get(f"NBCU/SH1/{a}/16x9.png") is None
