@@ -12,6 +12,10 @@ from pipelines.jobs import (
     ingest_manifest_job,
     nightly_manifest_job,
 )
+from pipelines.maintenance import (
+    release_expired_locks_job,
+    release_expired_locks_schedule,
+)
 from pipelines.schedules import build_schedules
 from pipelines.sensors import build_sensors
 from pipelines.suggestions import suggestion_jobs, suggestion_sensors
@@ -35,10 +39,11 @@ def build_definitions(
             ingest_manifest_job,
             nightly_manifest_job,
             dump_snapshots_job,
+            release_expired_locks_job,
             *suggestion_jobs,
         ],
         sensors=[*build_sensors(interval), *suggestion_sensors],
-        schedules=build_schedules(cfg),
+        schedules=[*build_schedules(cfg), release_expired_locks_schedule],
         resources={
             "database": DatabaseResource(url=database_url),
             "settings": settings,

@@ -69,13 +69,6 @@ COLUMNS = (
 # The transaction-scoped advisory lock that serialises exports ("SCMANI" in ASCII).
 EXPORT_LOCK_KEY = 0x53434D414E49
 
-# QA disabled: a system move the contract implies ("images waiting in QA are
-# completed first") but no client may request, so it is not in ALLOWED_MOVES.
-QA_SKIPPED = states.Move(
-    states.WorkState(states.QA_QUEUE, states.FREE),
-    states.WorkState(states.COMPLETED, states.FREE),
-    "qa_skipped",
-)
 
 Status = Literal["success", "no_rows", "failed"]
 
@@ -144,7 +137,7 @@ def complete_qa_queue(session: Session) -> int:
         moved += len(
             states.apply_move(
                 session,
-                QA_SKIPPED,
+                states.QA_SKIPPED,
                 _QA_QUEUE_OF_CROPPER,
                 {"cropper": cropper},
                 owner_id=cropper,

@@ -208,6 +208,9 @@ def claim_for_qa(
     commit.
     """
     actor = actor_id if actor_id is not None else user_id
+    # Serialise with the QA toggle (identity.set_qc_disabled locks this row FOR
+    # UPDATE): QA is never switched off between its check and a claim landing.
+    session.execute(text("SELECT 1 FROM smartcrop_settings WHERE id = 1 FOR SHARE"))
     release_expired_locks(session, lock_timeout_minutes)
     program_id = (program_id or "").strip() or None
     if program_id is None:

@@ -63,6 +63,9 @@ SEND_BACK = Move(WorkState(2, 1), WorkState(1, 0), "send_back", needs_reason=Tru
 QA_REJECT = Move(WorkState(2, 1), WorkState(4, 0), "qa_reject", needs_reason=True)
 OPERATOR_RELEASE = Move(WorkState(1, 1), WorkState(1, 0), "release")
 QA_RELEASE = Move(WorkState(2, 1), WorkState(2, 0), "release")
+# QA disabled: the nightly export completes images waiting in QA first (contract
+# section 6). A system move no client may request, so it is not in ALLOWED_MOVES.
+QA_SKIPPED = Move(WorkState(2, 0), WorkState(3, 0), "qa_skipped")
 
 ALLOWED_MOVES: Mapping[tuple[WorkState, WorkState], Move] = {
     (move.source, move.target): move
