@@ -61,6 +61,8 @@ def test_an_analysis_crash_is_an_outcome_not_an_error(monkeypatch) -> None:
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
+    # Stand-in: no real image makes OpenCV or the saliency code crash on demand, and a
+    # crash in analysis must still be recorded as an outcome, not fail the run.
     monkeypatch.setattr(engine, "suggest_crops", crash)
     jpeg = encode(scenes.flat_scene(64, 48).image)
     with serve({"/x.jpg": Route(jpeg)}) as (base, _):
