@@ -26,7 +26,7 @@ from dagster import (
     asset,
 )
 
-from assets.ingestion import manifest_partitions, work_items
+from assets.ingestion import BATCH_POLICY, manifest_partitions, work_items
 from resources import DatabaseResource
 from smartcrop import ingest
 from smartcrop.suggest import service, store
@@ -54,6 +54,7 @@ class CropSuggestionsConfig(Config):
 
 @asset(
     partitions_def=manifest_partitions,
+    backfill_policy=BATCH_POLICY,
     group_name=GROUP,
     deps=[work_items],
     kinds={"opencv", "postgres"},
@@ -74,17 +75,8 @@ def crop_suggestions(
     config: CropSuggestionsConfig,
     database: DatabaseResource,
 ):
-    key = context.partition_key
-    with database.connection() as conn:
-        record = ingest.file_record(conn, key)
-    if record is None or record.status != "ingested":
-        status = "no file" if record is None else record.status
-        context.log.info("partition %s: file is %s, nothing to suggest", key, status)
-        yield MaterializeResult(metadata={"status": status, "images": 0})
-        yield AssetCheckResult(check_name="images_fetched", passed=True)
-        return
-    with database.session() as session:
-        items = store.items_of_file(session, record.id, refresh=config.refresh)
+    # One file, or the batch of files one ingestion run took (see assets.ingestion).
+    keys = list(context.partition_keys)
     limits = FetchLimits(
         max_bytes=config.max_bytes,
         connect_timeout=config.connect_timeout_seconds,
@@ -93,29 +85,56 @@ def crop_suggestions(
     )
     methods: Counter[str] = Counter()
     failures: list[tuple[int, str, str]] = []
-    analysed = 0
-    for outcome in service.analyse_items(items, workers=config.workers, limits=limits):
-        # Stored one by one, so a stopped run keeps what it did.
+    analysed = images = files = 0
+    status = "analysed"
+    for key in keys:
+        with database.connection() as conn:
+            record = ingest.file_record(conn, key)
+        if record is None or record.status != "ingested":
+            status = "no file" if record is None else record.status
+            context.log.info(
+                "partition %s: file is %s, nothing to suggest", key, status
+            )
+            continue
+        files += 1
         with database.session() as session:
-            store.save_outcome(session, outcome)
-        if outcome.status == "ok":
-            analysed += 1
-            methods.update(s.method for s in outcome.suggestions)
-        else:
-            failures.append((outcome.item.id, outcome.item.url, outcome.reason or ""))
+            items = store.items_of_file(session, record.id, refresh=config.refresh)
+        images += len(items)
+        failed_before = len(failures)
+        for outcome in service.analyse_items(
+            items, workers=config.workers, limits=limits
+        ):
+            # Stored one by one, so a stopped run keeps what it did.
+            with database.session() as session:
+                store.save_outcome(session, outcome)
+            if outcome.status == "ok":
+                analysed += 1
+                methods.update(s.method for s in outcome.suggestions)
+            else:
+                failures.append(
+                    (outcome.item.id, outcome.item.url, outcome.reason or "")
+                )
+        context.log.info(
+            "%s: %d images analysed, %d could not be",
+            key,
+            len(items) - (len(failures) - failed_before),
+            len(failures) - failed_before,
+        )
     failures.sort()
-    context.log.info(
-        "%s: %d images analysed, %d could not be", key, analysed, len(failures)
-    )
-    yield MaterializeResult(
-        metadata={
-            "status": "analysed",
-            "images": len(items),
-            "analysed": analysed,
-            "failed": len(failures),
-            "methods": MetadataValue.json(dict(sorted(methods.items()))),
-        }
-    )
+    if len(keys) == 1 and not files:
+        yield MaterializeResult(metadata={"status": status, "images": 0})
+        yield AssetCheckResult(check_name="images_fetched", passed=True)
+        return
+    metadata = {
+        "status": "analysed",
+        "images": images,
+        "analysed": analysed,
+        "failed": len(failures),
+        "methods": MetadataValue.json(dict(sorted(methods.items()))),
+    }
+    if len(keys) > 1:
+        metadata["files"] = files
+    yield MaterializeResult(metadata=metadata)
     yield AssetCheckResult(
         check_name="images_fetched",
         passed=not failures,

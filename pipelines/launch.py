@@ -8,9 +8,12 @@ the contract's answer plus the Dagster run id(s).
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from dagster import DagsterInstance
 
@@ -28,6 +31,25 @@ log = logging.getLogger(__name__)
 
 API_TAGS = {"smartcrop/trigger": "api"}
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# One in-process run at a time per process. Two ``execute_in_process`` calls in two
+# threads of one API process deadlock it for good (a run's start reconfigures
+# logging while the other run's event handler holds a handler lock: a lock-order
+# inversion on logging's locks, after which every request of the process hangs,
+# /health included). A second call waits for the first instead; runs are short.
+_RUN_LOCK = threading.Lock()
+
+
+def one_run_at_a_time(func: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _RUN_LOCK:
+            return func(*args, **kwargs)
+
+    return wrapper
+
 
 def _materialization(result: Any, node: str) -> dict[str, Any]:
     events = result.asset_materializations_for_node(node)
@@ -36,6 +58,7 @@ def _materialization(result: Any, node: str) -> dict[str, Any]:
     return {key: value.value for key, value in events[-1].metadata.items()}
 
 
+@one_run_at_a_time
 def run_manifest(
     instance: DagsterInstance, database_url: str, config_path: str | None
 ) -> dict[str, Any]:
@@ -54,6 +77,7 @@ def run_manifest(
     return {"status": "no_rows", "run_id": result.run_id}
 
 
+@one_run_at_a_time
 def run_dumps(
     instance: DagsterInstance,
     database_url: str,
@@ -76,6 +100,7 @@ def run_dumps(
     return {"status": "success", "files": list(files), "run_id": result.run_id}
 
 
+@one_run_at_a_time
 def ingest_files(
     instance: DagsterInstance,
     database_url: str,
@@ -137,6 +162,7 @@ def _remote_files(
     return found, errors
 
 
+@one_run_at_a_time
 def download_new(
     instance: DagsterInstance,
     database_url: str,

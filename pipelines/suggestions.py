@@ -4,7 +4,8 @@ Its own job rather than a fourth step of ``ingest_manifest``: fetching hundreds 
 provider images takes minutes where landing a file takes seconds, and a slow or
 unreachable image server must never hold up (or fail) the ingestion that operators
 are waiting for. The sensor starts ``suggest_crops`` for a file's partition as soon
-as that file's ``ingest_manifest`` run has succeeded; the UI can also materialise or
+as that file's ``ingest_manifest`` run has succeeded (for a batch, one run over the
+batch's range); the UI can also materialise or
 backfill ``crop_suggestions`` for any file.
 """
 
@@ -20,6 +21,10 @@ from dagster import (
     define_asset_job,
     in_process_executor,
     run_status_sensor,
+)
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
 )
 
 from assets.suggestions import suggestion_assets
@@ -45,13 +50,24 @@ suggest_crops_job = define_asset_job(
     description="After a provider file is ingested, suggest crops for its images.",
 )
 def suggest_crops_after_ingest(context: RunStatusSensorContext):
-    key = context.dagster_run.tags.get(PARTITION_TAG)
+    tags = context.dagster_run.tags
+    run_key = f"suggest-{context.dagster_run.run_id}"
+    if tags.get(ASSET_PARTITION_RANGE_START_TAG) and tags.get(
+        ASSET_PARTITION_RANGE_END_TAG
+    ):
+        # A batch of files: one suggestion run over the same range.
+        return RunRequest(
+            run_key=run_key,
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: tags[ASSET_PARTITION_RANGE_START_TAG],
+                ASSET_PARTITION_RANGE_END_TAG: tags[ASSET_PARTITION_RANGE_END_TAG],
+            },
+        )
+    key = tags.get(PARTITION_TAG)
     if not key:
         return SkipReason(f"run {context.dagster_run.run_id} has no partition")
     # One suggestion run per ingestion run: Dagster refuses a second with this key.
-    return RunRequest(
-        run_key=f"suggest-{context.dagster_run.run_id}", partition_key=key
-    )
+    return RunRequest(run_key=run_key, partition_key=key)
 
 
 suggestion_jobs = [suggest_crops_job]

@@ -166,7 +166,7 @@ def fetch(settings: Settings, locator: Locator, key: str) -> Path:
         sftp_transfer.download(sftp_endpoint_for(source), remote_path, dest)
     else:
         raise ValueError(f"unknown source {locator.source!r}")
-    log.info("fetched %s into %s", locator.location, dest)
+    log.info("fetched %s into %s", readable(locator.location), dest)
     return dest
 
 

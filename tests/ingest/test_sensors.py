@@ -10,6 +10,11 @@ import shutil
 import time
 from pathlib import Path
 
+from dagster import AssetKey
+
+from assets.ingestion import manifest_partitions
+from pipelines import sensors
+from smartcrop.acquire import Locator
 from tests.ingest.helpers import (
     EXPECTED,
     SAMPLES,
@@ -19,6 +24,7 @@ from tests.ingest.helpers import (
     upload_rows,
     work_item_count,
 )
+from tests.support.pipelines import files_of, handed_out, keys_of
 
 ORDER = [*EXPECTED["files"], *EXPECTED["failed"]]
 
@@ -39,7 +45,7 @@ def test_local_sensor_reproduces_expected_and_never_repeats(pipeline) -> None:
     for name in ORDER:
         _stage(pipeline, [name])
         result = pipeline.tick("local_staging_sensor")
-        assert [r.tags["smartcrop/file"] for r in result.run_requests] == [name]
+        assert files_of(result) == [name]
         pipeline.run(result)
     assert_matches_expected(pipeline.db_url)
     assert len(pipeline.partitions()) == len(ORDER)
@@ -89,6 +95,7 @@ def test_rematerialising_and_backfilling_a_partition_adds_nothing(pipeline) -> N
     checks = {e.check_name: e.passed for e in rerun.get_asset_check_evaluations()}
     assert checks == {
         "rejected_rows": False,  # warns: the file has 5 rejected rows
+        "files_readable": True,
         "every_row_has_a_work_item": True,
         "duplicates": False,  # warns: one in-file duplicate
     }
@@ -124,9 +131,7 @@ def test_s3_sensor_picks_up_each_new_object_once(
         str(SAMPLES / "NBCU_20261120.xlsx"), bucket, "elsewhere/NBCU_x.xlsx"
     )
     first = pipeline.tick("s3_manifest_sensor")
-    assert [r.tags["smartcrop/file"] for r in first.run_requests] == [
-        "NBCU_20261120.xlsx"
-    ]
+    assert files_of(first) == ["NBCU_20261120.xlsx"]
     assert all(run.success for run in pipeline.run(first))
     assert pipeline.tick("s3_manifest_sensor").run_requests == []
 
@@ -135,9 +140,7 @@ def test_s3_sensor_picks_up_each_new_object_once(
         str(SAMPLES / "DISNEY_20261120.xlsx"), bucket, "incoming/DISNEY_20261120.xlsx"
     )
     second = pipeline.tick("s3_manifest_sensor")
-    assert [r.tags["smartcrop/file"] for r in second.run_requests] == [
-        "DISNEY_20261120.xlsx"
-    ]
+    assert files_of(second) == ["DISNEY_20261120.xlsx"]
     pipeline.run(second)
     assert pipeline.tick("s3_manifest_sensor").run_requests == []
     rows = upload_rows(pipeline.db_url)
@@ -171,9 +174,7 @@ def test_sftp_sensor_picks_up_new_files_once_and_survives_a_drop(
     )
     copy_samples(drop, ["TMDB_20261120.xlsx"])
     first = pipeline.tick("sftp_manifest_sensor")
-    assert [r.tags["smartcrop/file"] for r in first.run_requests] == [
-        "TMDB_20261120.xlsx"
-    ]
+    assert files_of(first) == ["TMDB_20261120.xlsx"]
     # The connection drops in the middle of the download; the retry ingests it once.
     sftp_server.drop_after(4096, "read", times=1)
     assert all(run.success for run in pipeline.run(first))
@@ -182,9 +183,7 @@ def test_sftp_sensor_picks_up_new_files_once_and_survives_a_drop(
 
     copy_samples(drop, ["EMAIL_20261120.xlsx"])
     second = pipeline.tick("sftp_manifest_sensor")
-    assert [r.tags["smartcrop/file"] for r in second.run_requests] == [
-        "EMAIL_20261120.xlsx"
-    ]
+    assert files_of(second) == ["EMAIL_20261120.xlsx"]
     pipeline.run(second)
     rows = upload_rows(pipeline.db_url)
     assert rows["TMDB_20261120.xlsx"][:5] == ("ingested", "TMDB", 30, 1, 0)
@@ -208,3 +207,81 @@ def test_one_source_down_does_not_stop_the_sensor(pipeline, sftp_server) -> None
     )
     result = pipeline.tick("sftp_manifest_sensor")
     assert result.run_requests == []
+
+
+def test_a_burst_is_ingested_in_batches_with_the_same_outcome(
+    pipeline, monkeypatch
+) -> None:
+    """Every sample at once (bad files included): runs of at most MAX_FILES_PER_RUN
+    files, each a range of partitions; the outcome is the one of expected.json, a
+    bad file quarantined while the rest of its batch goes on."""
+    monkeypatch.setattr(sensors, "MAX_FILES_PER_RUN", 3)
+    _stage(pipeline, ORDER)
+    result = pipeline.tick("local_staging_sensor")
+    assert sorted(files_of(result)) == sorted(ORDER)
+    sizes = [
+        1 if r.partition_key else int(r.tags["smartcrop/files"])
+        for r in result.run_requests
+    ]
+    assert max(sizes) == 3 and sum(sizes) == len(ORDER)
+    assert len(result.run_requests) == -(-len(ORDER) // 3)
+    runs = pipeline.run(result)
+    assert_matches_expected(pipeline.db_url)
+    assert list(pipeline.staging.iterdir()) == []
+    assert sorted(p.name for p in pipeline.quarantine.iterdir()) == sorted(
+        EXPECTED["failed"]
+    )
+    # Each partition shows its own materialisation in the UI.
+    assert pipeline.instance.get_materialized_partitions(AssetKey("work_items")) >= set(
+        keys_of(result)
+    ) - {key for key, name in handed_out(result) if name in EXPECTED["failed"]}
+    # A run holding a bad file says which, in its failed check; the others pass.
+    unreadable: list[str] = []
+    for run in runs:
+        for check in run.get_asset_check_evaluations():
+            if check.check_name == "files_readable" and not check.passed:
+                unreadable.append(check.metadata["failures"].value)
+    assert len(unreadable) == len(
+        {
+            r.run_key
+            for r in result.run_requests
+            if set(_names(r)) & set(EXPECTED["failed"])
+            and not set(_names(r)) <= set(EXPECTED["failed"])
+        }
+    )
+    for name in EXPECTED["failed"]:
+        assert name in "".join(unreadable) or any(not run.success for run in runs), name
+    assert pipeline.tick("local_staging_sensor").run_requests == []
+
+
+def _names(request) -> list[str]:
+    config = request.run_config["ops"]["manifest_file"]["config"]
+    if "files" not in config:
+        return [request.tags["smartcrop/file"]]
+    return [Path(f["location"]).name for f in config["files"]]
+
+
+def test_a_batch_is_a_range_holding_exactly_its_files(pipeline) -> None:
+    """A file whose partition already exists (seen before the cursor was lost, say)
+    is not inside another batch's range: ranges are cut from the stored order."""
+    locators = [
+        Locator("local", str(pipeline.staging / f"NBCU_{n}.xlsx"), None, 100 + n)
+        for n in range(5)
+    ]
+    known = sensors.file_key(locators[2])
+    pipeline.instance.add_dynamic_partitions(
+        "manifest_files", ["other-0", known, "other-1"]
+    )
+    keys, requests = sensors.run_requests_for(pipeline.instance, locators)
+    assert sorted(keys) == sorted(sensors.file_key(loc) for loc in locators)
+    single, batch = requests
+    assert single.partition_key == known and single.run_key == known
+    # A range of dynamic partitions: the keys from start to end in stored order.
+    stored = pipeline.instance.get_dynamic_partitions(manifest_partitions.name)
+    span = batch.partition_key_range
+    in_range = stored[stored.index(span.start) : stored.index(span.end) + 1]
+    assert in_range == [sensors.file_key(locators[n]) for n in (0, 1, 3, 4)]
+    assert [
+        f["partition_key"]
+        for f in batch.run_config["ops"]["manifest_file"]["config"]["files"]
+    ] == in_range

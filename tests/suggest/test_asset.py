@@ -9,12 +9,13 @@ import os
 import time
 from pathlib import Path
 
-from dagster import DagsterEventType, build_run_status_sensor_context
+from dagster import AssetKey, DagsterEventType, build_run_status_sensor_context
 
 from smartcrop.suggest import scenes
 from tests.ingest.helpers import query
 from tests.manifests.workbooks import PRESS_HEADERS, press_row, write_xlsx
 from tests.suggest.image_server import Route, encode, serve
+from tests.support.pipelines import keys_of
 
 FAST = {
     "ops": {
@@ -218,3 +219,51 @@ def test_the_sensor_asks_for_suggestions_after_each_ingested_file(pipeline) -> N
     assert request.partition_key == key
     assert request.run_key == f"suggest-{run.run_id}"
     assert defs.resolve_job_def("suggest_crops").partitions_def is not None
+
+
+def test_a_batch_of_files_gets_one_suggestion_run_over_its_range(pipeline) -> None:
+    face = scenes.face_scene(640, 360, [(0.3, 0.4)], 80, seed=3)
+    routes = {f"/a{n}.jpg": Route(encode(face.image)) for n in (1, 2)}
+    with serve(routes) as (base, requested):
+        for n in (1, 2):
+            _stage_manifest(
+                pipeline,
+                f"NBCU_BATCH_{n}.xlsx",
+                [press_row(f"SH00000000002{n}", Image_URL=f"{base}/a{n}.jpg")],
+            )
+        result = pipeline.tick("local_staging_sensor")
+        [ingest_run] = pipeline.run(result)
+        assert ingest_run.success
+        run = pipeline.instance.get_run_by_id(ingest_run.run_id)
+        success = pipeline.instance.get_records_for_run(
+            run.run_id, of_type=DagsterEventType.RUN_SUCCESS
+        ).records[0]
+        sensor = pipeline.definitions().resolve_sensor_def("suggest_crops_after_ingest")
+        request = sensor(
+            build_run_status_sensor_context(
+                sensor_name=sensor.name,
+                dagster_event=success.event_log_entry.dagster_event,
+                dagster_instance=pipeline.instance,
+                dagster_run=run,
+            )
+        )
+        # The same range as the ingestion run: one suggestion run for the batch.
+        assert request.partition_key is None
+        assert request.partition_key_range == result.run_requests[0].partition_key_range
+        suggest = (
+            pipeline.definitions()
+            .resolve_job_def("suggest_crops")
+            .execute_in_process(
+                run_config=FAST,
+                instance=pipeline.instance,
+                tags=request.tags,
+                raise_on_error=False,
+            )
+        )
+        assert suggest.success
+        assert sorted(requested) == ["/a1.jpg", "/a2.jpg"]
+    assert sorted(_suggestions(pipeline.db_url)) == ["a1.jpg", "a2.jpg"]
+    materialized = pipeline.instance.get_materialized_partitions(
+        AssetKey("crop_suggestions")
+    )
+    assert materialized == set(keys_of(result))

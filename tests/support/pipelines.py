@@ -24,6 +24,7 @@ from dagster import (
 
 from assets.ingestion import manifest_partitions
 from pipelines.definitions import build_definitions
+from smartcrop.acquire import Locator
 from smartcrop.settings import Settings, load_settings
 
 
@@ -142,3 +143,25 @@ def pipeline(db_url: str, tmp_path: Path) -> Iterator[Pipeline]:
         )
         (tmp_path / "staging").mkdir()
         yield p
+
+
+def handed_out(result: Any) -> list[tuple[str, str]]:
+    """(partition key, file name) of every file a sensor tick handed out, in order:
+    a run of one file names it in its tags, a batch run in its config."""
+    files: list[tuple[str, str]] = []
+    for request in result.run_requests or []:
+        if request.partition_key is not None:
+            files.append((request.partition_key, request.tags["smartcrop/file"]))
+            continue
+        for entry in request.run_config["ops"]["manifest_file"]["config"]["files"]:
+            locator = Locator(entry["source"], entry["location"])
+            files.append((entry["partition_key"], locator.filename))
+    return files
+
+
+def files_of(result: Any) -> list[str]:
+    return [name for _, name in handed_out(result)]
+
+
+def keys_of(result: Any) -> list[str]:
+    return [key for key, _ in handed_out(result)]
