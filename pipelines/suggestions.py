@@ -31,6 +31,9 @@ from assets.suggestions import suggestion_assets
 from pipelines.jobs import ingest_manifest_job
 
 PARTITION_TAG = "dagster/partition"
+# Queued behind ingestion runs (higher runs first): suggestions can wait a little,
+# operators waiting for a file's work items should not.
+PRIORITY = {"dagster/priority": "-1"}
 
 suggest_crops_job = define_asset_job(
     "suggest_crops",
@@ -61,13 +64,14 @@ def suggest_crops_after_ingest(context: RunStatusSensorContext):
             tags={
                 ASSET_PARTITION_RANGE_START_TAG: tags[ASSET_PARTITION_RANGE_START_TAG],
                 ASSET_PARTITION_RANGE_END_TAG: tags[ASSET_PARTITION_RANGE_END_TAG],
+                **PRIORITY,
             },
         )
     key = tags.get(PARTITION_TAG)
     if not key:
         return SkipReason(f"run {context.dagster_run.run_id} has no partition")
     # One suggestion run per ingestion run: Dagster refuses a second with this key.
-    return RunRequest(run_key=run_key, partition_key=key)
+    return RunRequest(run_key=run_key, partition_key=key, tags=PRIORITY)
 
 
 suggestion_jobs = [suggest_crops_job]

@@ -73,12 +73,18 @@ def staged_files(staging_root: Path, folder_path: str | None) -> list[Path]:
     if not folder_path or not folder_path.strip():
         raise InvalidInput("folder_path is required: a folder under the staging root")
     root = staging_root.resolve()
-    folder = (root / folder_path.strip()).resolve()
+    try:
+        folder = (root / folder_path.strip()).resolve()
+        is_dir = folder.is_relative_to(root) and folder.is_dir()
+    except (ValueError, OSError):
+        # A NUL byte (ValueError) or a name the file system refuses (too long, ...):
+        # no such folder can exist, so it is the caller's input that is wrong.
+        raise InvalidInput(f"folder_path {folder_path!r} is not a folder") from None
     if not folder.is_relative_to(root):
         raise InvalidInput(
             f"folder_path must be a folder under the staging root {root}"
         )
-    if not folder.is_dir():
+    if not is_dir:
         raise InvalidInput(f"folder_path {folder_path!r} is not a folder")
     return sorted(
         (

@@ -71,7 +71,16 @@ def _stream(out: IO[bytes]) -> Iterator[bytes]:
         out.close()
 
 
-@router.get("/CroppedImageReportDownLoad")
+@router.get(
+    "/CroppedImageReportDownLoad",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The report as an XLSX attachment.",
+        }
+    },
+)
 def cropped_image_report_download(
     session: SessionDep,
     caller: ReportDep,

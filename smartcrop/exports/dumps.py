@@ -24,7 +24,7 @@ from typing import Any, Literal
 import psycopg
 
 from smartcrop.db import libpq_url
-from smartcrop.exports import targets
+from smartcrop.exports import neutralise, targets
 from smartcrop.settings import Settings
 from smartcrop.transfer import TransferError
 from smartcrop.transfer import sftp as sftp_transfer
@@ -96,9 +96,12 @@ def check_days(days: int) -> int:
 
 
 def _write(cur: psycopg.Cursor, query: str, days: int, path: Path) -> int:
-    """COPY one query to ``path`` as CSV with a header; return its data rows."""
+    """COPY one query to ``path`` as CSV with a header; return its data rows.
+
+    Text that a spreadsheet would run as a formula is neutralised (``neutralise``)."""
     part = path.with_name(path.name + ".part")
-    statement = f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER true)"
+    safe = neutralise.neutralised_query(cur, query, {"days": days})
+    statement = f"COPY ({safe}) TO STDOUT (FORMAT csv, HEADER true)"
     try:
         with part.open("wb") as out:
             with cur.copy(statement, {"days": days}) as copy:

@@ -70,24 +70,9 @@ def test_folder_paths_outside_the_root_are_400(
 
 @pytest.mark.parametrize(
     "folder_path",
-    [
-        pytest.param(
-            "inner\x00/../../outside",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="reported: a NUL in folder_path answers 500 (ValueError from "
-                "Path.resolve in api/routes/pipelines.py staged_files)",
-            ),
-        ),
-        pytest.param(
-            "x" * 300,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="reported: a name over 255 bytes answers 500 (OSError "
-                "ENAMETOOLONG from is_dir in staged_files)",
-            ),
-        ),
-    ],
+    # Both used to answer 500: Path.resolve raises ValueError on a NUL, is_dir
+    # OSError (ENAMETOOLONG) on a name over 255 bytes.
+    ["inner\x00/../../outside", "x" * 300],
     ids=["nul", "too-long"],
 )
 def test_unreadable_folder_paths_are_400_not_500(

@@ -2,9 +2,9 @@
 ``-1+1``, ``@SUM(...)``. It is stored verbatim (tests/reliability/test_bad_manifests)
 and must be neutralised wherever it leaves as CSV or XLSX for people to open.
 
-The exports and the report are another part's; these tests record what they do now.
-The strict xfails are reported findings: each turns into a failure (remove the mark)
-the day its export neutralises such text.
+In CSV a cell starting with = + - @ TAB or CR is prefixed with a single quote (the
+usual neutralisation: spreadsheets show the text and never run it); in XLSX the text
+is written as a text cell, so it stays exactly as the provider sent it.
 """
 
 from __future__ import annotations
@@ -61,12 +61,10 @@ def test_the_xlsx_report_holds_provider_text_as_text_not_formulas(
     title = header.index("ProgramTitle")
     cells = [row[title] for row in sheet.iter_rows(min_row=2)]
     assert len(cells) >= len(FORMULA_TITLES) * 5
-    formulas = sorted({c.value for c in cells if c.data_type == "f"})
-    if formulas:
-        pytest.xfail(
-            "reported: smartcrop/reporting.py writes provider text starting with '=' "
-            f"as live formulas: {formulas[:2]}"
-        )
+    # Text cells, never formulas (openpyxl used to store "=..." as a formula), and
+    # the provider's text kept as it was: a text cell is never run.
+    assert [c.value for c in cells if c.data_type == "f"] == []
+    assert set(FORMULA_TITLES) <= {c.value for c in cells}
 
 
 @pytest.mark.xfail(
@@ -84,10 +82,6 @@ def test_the_manifest_csv_neutralises_formula_text(db_url: str, tmp_path: Path):
     assert titles and not [t for t in titles if _dangerous(t)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: smartcrop/exports/dumps.py COPYs provider text verbatim",
-)
 def test_the_dump_csvs_neutralise_formula_text(db_url: str, tmp_path: Path) -> None:
     _seed(db_url)
     settings = settings_from(base_config(tmp_path, db_url))
@@ -102,3 +96,5 @@ def test_the_dump_csvs_neutralise_formula_text(db_url: str, tmp_path: Path) -> N
     ]
     assert any("HYPERLINK" in v for v in values)  # the titles are in there
     assert not [v for v in values if "HYPERLINK" in v and _dangerous(v)]
+    # Neutralised, not lost: the title is there behind a single quote.
+    assert "'" + FORMULA_TITLES[0] in values

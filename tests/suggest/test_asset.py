@@ -218,6 +218,8 @@ def test_the_sensor_asks_for_suggestions_after_each_ingested_file(pipeline) -> N
     request = sensor(context)
     assert request.partition_key == key
     assert request.run_key == f"suggest-{run.run_id}"
+    # Queued behind ingestion runs, which operators are waiting for.
+    assert int(request.tags["dagster/priority"]) < 0
     assert defs.resolve_job_def("suggest_crops").partitions_def is not None
 
 
