@@ -24,7 +24,6 @@ under the next file's name, and only that second file's name is stamped.
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 from collections.abc import Callable
@@ -34,13 +33,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psycopg
+from psycopg.abc import Buffer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from smartcrop import lookups
 from smartcrop.db import libpq_url, session_scope
-from smartcrop.exports import targets
-from smartcrop.renditions.cdn import rewrite_url
+from smartcrop.exports import neutralise, targets
 from smartcrop.settings import CdnConfig, Settings
 from smartcrop.transfer import TransferError
 from smartcrop.transfer.retry import DEFAULT_RETRY, RetryPolicy
@@ -49,6 +48,7 @@ from smartcrop.workflow import states
 log = logging.getLogger(__name__)
 
 PREFIX = "SmartCrop_Manifest"
+# The header; _COPY_ROWS names its columns the same.
 COLUMNS = (
     "ProgramId",
     "ProviderName",
@@ -190,8 +190,28 @@ def resolve_missing_lookups(session: Session) -> dict[str, int]:
     return resolved
 
 
+# Whether step 1 has anything to do: images waiting in QA while QA is disabled
+# (complete_qa_queue), or rows to export with a lookup id missing
+# (resolve_missing_lookups). Most nights there are none, and then no ORM engine is
+# started for nothing: in a fresh process that costs more than this query.
+_PREPARE_NEEDED = """
+SELECT coalesce((SELECT qcdisabled FROM smartcrop_settings WHERE id = 1), false)
+       AND EXISTS (SELECT 1 FROM smartcrop_programimage
+                   WHERE status = 2 AND currentstate = 0)
+    OR EXISTS (SELECT 1 FROM smartcrop_programimage
+               WHERE status = 3 AND outputfilename IS NULL
+                 AND (imagetypeid IS NULL AND imagetype IS NOT NULL
+                      OR languageid IS NULL AND language IS NOT NULL))
+"""
+
+
 def prepare(database_url: str) -> Prepared:
     """Step 1, committed on its own: these changes stand whatever the export does."""
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        needed = conn.execute(_PREPARE_NEEDED).fetchone()
+    if needed is None or not needed[0]:
+        return Prepared(0, {"image_types": 0, "languages": 0})
+    # complete_qa_queue looks again, under its lock on the QA toggle.
     with session_scope(database_url) as session:
         completed = complete_qa_queue(session)
         resolved = resolve_missing_lookups(session)
@@ -250,44 +270,91 @@ _LOCK_BATCH = (
     " JOIN smartcrop_manifest_batch b ON b.id = p.id ORDER BY p.id FOR UPDATE OF p"
 )
 
+# The CDN rewrite of smartcrop.renditions.cdn.rewrite_url, done by the server so that
+# no row is decoded into Python. ``{url}`` is a column (fixed text, chosen below); the
+# configuration comes in as parameters (see _cdn_params). A URL is rewritten only when
+# it starts with the origin followed by the end, '/', '?' or '#' (or the origin ends
+# with '/'), so ``https://a.example`` never rewrites ``https://a.example.evil.net/x``.
+# left()/length()/substr() count characters, as Python's slicing does, and "=" in
+# the "C" collation compares bytes, as str.startswith compares characters.
+_CDN_REWRITE = """CASE
+    WHEN %(cdn_on)s
+     AND left({url}, %(origin_len)s) = %(origin)s COLLATE "C"
+     AND (%(origin_slash)s OR length({url}) = %(origin_len)s
+          OR substr({url}, %(origin_len)s + 1, 1) IN ('/', '?', '#'))
+    THEN %(rewrite)s || %(seam)s || substr(
+        {url},
+        %(origin_len)s + 1
+        + CASE WHEN %(drop_slash)s AND substr({url}, %(origin_len)s + 1, 1) = '/'
+               THEN 1 ELSE 0 END)
+    ELSE {url}
+END"""
+_RENDITION_URL = _CDN_REWRITE.format(url="a.imageurl::text")
+_SOURCE_URL = _CDN_REWRITE.format(url="p.imageurl::text")
+
+# The manifest as PostgreSQL writes it: every field is formatted here and the bytes
+# go to the file as they come (write_rows only turns the row ends into CRLF).
+#
+# They must be the bytes csv.writer (dialect "excel") wrote from these columns before.
+# Both quote a field exactly when it holds ',', '"', CR or LF, and double its quotes;
+# they differ on one point: COPY writes an empty string as "" to tell it from NULL (an
+# empty field), where csv.writer wrote both as an empty field. So every text column
+# goes through nullif(..., ''). Numbers print as Python's str(int) did. CompletedAt is
+# what astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") gave: UTC, seconds truncated,
+# and FM because glibc's %Y does not zero-pad a year below 1000. The header is COPY's,
+# from the column names (none needs quoting). ENCODING: UTF-8 whatever the client
+# encoding, as the file was written.
+#
 # Order: ProgramId, ImageId, AspectRatio, compared as the CSV shows them (byte order
 # for text, numeric for ImageId), whatever the database's collation.
-_COPY_ROWS = """
+#
+# The images are formatted and sorted on their own, once per image rather than once
+# per rendition, and the ORDER BY keeps that subquery apart (not merged into the
+# outer query). PostgreSQL knows its output order, so it only has to sort each
+# image's few renditions (an incremental sort) and starts streaming at once, instead
+# of sorting every rendition before the first row goes out.
+# Text that people and providers wrote (titles, ids, names) may hold a formula for
+# whoever opens the CSV in a spreadsheet: neutralised (smartcrop.exports.neutralise).
+# URLs and the ratio title are ours or validated as http(s), so they are left alone.
+_safe = neutralise.neutralised
+
+_COPY_ROWS = f"""
 COPY (
-    SELECT p.link_object_id::text, p.providername::text, p.programtitle::text,
-           p.id::bigint, coalesce(t.title, p.imagetype)::text,
-           coalesce(l.title, p.language)::text, ar.title::text,
-           a.cropx::integer, a.cropy::integer, a.cropwidth::integer,
-           a.cropheight::integer, a.imageurl::text, p.imageurl::text,
-           u.username::text, p.completedat::timestamptz
-    FROM smartcrop_manifest_batch b
-    JOIN smartcrop_programimage p ON p.id = b.id
-    JOIN smartcrop_aspectratioimages a ON a.programimageid = p.id
+    SELECT {_safe("i.program_id")} AS "ProgramId",
+           {_safe("i.provider_name")} AS "ProviderName",
+           {_safe("i.program_title")} AS "ProgramTitle", i.id::bigint AS "ImageId",
+           {_safe("i.image_type")} AS "ImageType",
+           {_safe("i.language")} AS "Language",
+           nullif(ar.title::text, '') AS "AspectRatio",
+           a.cropx::integer AS "CropX", a.cropy::integer AS "CropY",
+           a.cropwidth::integer AS "CropWidth", a.cropheight::integer AS "CropHeight",
+           nullif({_RENDITION_URL}, '') AS "RenditionUrl",
+           i.source_url AS "SourceImageUrl",
+           {_safe("i.completed_by")} AS "CompletedBy",
+           i.completed_at AS "CompletedAt"
+    FROM (
+        SELECT p.id, p.link_object_id,
+               nullif(p.link_object_id::text, '') AS program_id,
+               nullif(p.providername::text, '') AS provider_name,
+               nullif(p.programtitle::text, '') AS program_title,
+               nullif(coalesce(t.title, p.imagetype)::text, '') AS image_type,
+               nullif(coalesce(l.title, p.language)::text, '') AS language,
+               nullif({_SOURCE_URL}, '') AS source_url,
+               nullif(u.username::text, '') AS completed_by,
+               to_char(p.completedat::timestamptz AT TIME ZONE 'UTC',
+                       'FMYYYY-MM-DD"T"HH24:MI:SS"Z"') AS completed_at
+        FROM smartcrop_manifest_batch b
+        JOIN smartcrop_programimage p ON p.id = b.id
+        LEFT JOIN smartcrop_imagetype_lookup t ON t.id = p.imagetypeid
+        LEFT JOIN smartcrop_imagelanguage_lookup l ON l.id = p.languageid
+        LEFT JOIN smartcrop_user u ON u.id = p.completedby
+        ORDER BY p.link_object_id COLLATE "C", p.id
+    ) i
+    JOIN smartcrop_aspectratioimages a ON a.programimageid = i.id
     JOIN smartcrop_aspectratio_lookup ar ON ar.id = a.aspectratioid
-    LEFT JOIN smartcrop_imagetype_lookup t ON t.id = p.imagetypeid
-    LEFT JOIN smartcrop_imagelanguage_lookup l ON l.id = p.languageid
-    LEFT JOIN smartcrop_user u ON u.id = p.completedby
-    ORDER BY p.link_object_id COLLATE "C", p.id, ar.title COLLATE "C"
-) TO STDOUT (FORMAT BINARY)
-"""
-_COPY_TYPES = [
-    "text",
-    "text",
-    "text",
-    "int8",
-    "text",
-    "text",
-    "text",
-    "int4",
-    "int4",
-    "int4",
-    "int4",
-    "text",
-    "text",
-    "text",
-    "timestamptz",
-]
-_RENDITION_URL, _SOURCE_URL, _COMPLETED_AT = 11, 12, 14
+    ORDER BY i.link_object_id COLLATE "C", i.id, ar.title COLLATE "C"
+) TO STDOUT (FORMAT CSV, HEADER, ENCODING 'UTF8')
+"""  # noqa: S608 - only the fixed SQL above is put in; every value is a parameter
 
 # Guarded again by "still unstamped": a row can never be stamped a second time.
 _STAMP = """
@@ -302,36 +369,80 @@ class ExportError(RuntimeError):
     """The export found the database in a state it must not stamp over."""
 
 
-def _utc_text(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+def _cdn_params(cdn: CdnConfig) -> dict[str, Any]:
+    """The parameters of _CDN_REWRITE: rewrite_url's decisions that depend on the
+    configuration only, taken once here."""
+    origin, rewrite = cdn.origin_base_url, cdn.rewrite_base_url
+    return {
+        "cdn_on": bool(origin),
+        "origin": origin,
+        "origin_len": len(origin),
+        "origin_slash": origin.endswith("/"),
+        "rewrite": rewrite,
+        # Exactly one '/' at the seam, whichever side of it the config wrote one on.
+        "drop_slash": rewrite.endswith("/"),
+        "seam": (
+            "/"
+            if origin.endswith("/") and rewrite and not rewrite.endswith("/")
+            else ""
+        ),
+    }
 
 
-def _csv_row(row: tuple[Any, ...], cdn: CdnConfig) -> list[Any]:
-    values = list(row)
-    values[_RENDITION_URL] = rewrite_url(values[_RENDITION_URL], cdn)
-    values[_SOURCE_URL] = rewrite_url(values[_SOURCE_URL], cdn)
-    values[_COMPLETED_AT] = _utc_text(values[_COMPLETED_AT])
-    return values
+class CrlfRowEnds:
+    """Turns the LF that ends each row of COPY's CSV into CRLF, chunk by chunk.
+
+    csv.writer ended rows with CRLF; COPY TO STDOUT ends them with LF. A LF inside a
+    field is data and stays as it is (csv.writer wrote it unchanged too), and COPY
+    quotes every field that holds one, so a row end is a LF outside quotes. Whether a
+    byte is inside quotes depends only on the parity of the '"' before it (a doubled
+    quote flips the state twice), so one bit carried from chunk to chunk is enough,
+    wherever the chunks split the rows or a doubled quote. In UTF-8 the bytes '"' and
+    LF never occur inside a multi-byte character.
+    """
+
+    def __init__(self) -> None:
+        self.quoted = False
+
+    def __call__(self, chunk: bytes) -> bytes:
+        parts = chunk.split(b'"')
+        # parts[i] lies outside quotes when i has the parity the chunk started with.
+        for i in range(1 if self.quoted else 0, len(parts), 2):
+            parts[i] = parts[i].replace(b"\n", b"\r\n")
+        if len(parts) % 2 == 0:  # an odd number of quotes
+            self.quoted = not self.quoted
+        return b'"'.join(parts)
+
+
+# COPY hands over one row per chunk: the rows are converted and written in blocks of
+# about this many bytes, which leaves an append as the only Python work per row.
+_BLOCK = 1 << 16
 
 
 def write_rows(conn: psycopg.Connection, path: Path, cdn: CdnConfig) -> int:
     """Stream the batch into ``path`` (via ``<path>.part``); return the data rows.
 
-    One row at a time from COPY to the csv writer: memory stays flat whatever the
-    size of the batch. RFC 4180: CRLF line ends, fields quoted only when needed,
-    quotes doubled.
+    PostgreSQL formats the CSV (see _COPY_ROWS) and its bytes go to the file as they
+    arrive, with CRLF row ends (RFC 4180): memory stays flat whatever the size of the
+    batch, and no row is decoded into Python objects.
     """
     part = path.with_name(path.name + ".part")
-    rows = 0
+    crlf = CrlfRowEnds()
+    block: list[Buffer] = []
+    size = 0
     try:
-        with part.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, dialect="excel")
-            writer.writerow(COLUMNS)
-            with conn.cursor() as cur, cur.copy(_COPY_ROWS) as copy:
-                copy.set_types(_COPY_TYPES)
-                for row in copy.rows():
-                    writer.writerow(_csv_row(row, cdn))
-                    rows += 1
+        with part.open("wb") as out, conn.cursor() as cur:
+            with cur.copy(_COPY_ROWS, _cdn_params(cdn)) as copy:
+                for chunk in copy:
+                    block.append(chunk)
+                    size += len(chunk)
+                    if size >= _BLOCK:
+                        out.write(crlf(b"".join(block)))
+                        block.clear()
+                        size = 0
+                out.write(crlf(b"".join(block)))
+            # COPY's command tag, read when the copy ends: the data rows it sent.
+            rows = cur.rowcount
             out.flush()
             os.fsync(out.fileno())
         os.replace(part, path)
