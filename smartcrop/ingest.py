@@ -10,25 +10,36 @@ Three steps, each its own Dagster asset and each safe to run again:
 3. ``derive_work_items``: accepted rows become ``smartcrop_programimage`` rows at (1,0).
    The (ProgramId, image URL) dedupe, within and across files, is the database's unique
    constraint with ``ON CONFLICT DO NOTHING``: concurrent ingestions cannot race it.
+
+Each landed row is written once, already linked: ``land_rows`` reserves ids from the
+work-item sequence and gives every accepted row the id of the first row of its
+(ProgramId, image URL) in the file (``programimageid``) and flags the others as
+duplicates (``isduplicate``); ``derive_work_items`` then creates the items with those
+ids. Where that cannot hold (the pair was already a work item, another file took it
+first, a re-run, rows landed before links were set at landing) the derivation links
+the rows the slower way, by joining on the pair, and rewrites only the rows whose link
+or flag is wrong. Until the derivation has run, a landed row's link names an item that
+does not exist yet: a file's rows are linked once its status is ``ingested``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from smartcrop.manifests import (
     ManifestError,
-    ParsedRow,
     open_manifest,
     require_provider,
 )
+from smartcrop.manifests.rows import IMAGE_URL_AT, PROGRAM_ID_AT, REJECT_REASON_AT
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +65,8 @@ _INPUT_COLUMNS = (
     "notes",
     "sourceref",
     "rejectreason",
+    "programimageid",
+    "isduplicate",
 )
 _INPUT_TYPES = (
     "int8",
@@ -75,6 +88,8 @@ _INPUT_TYPES = (
     "text",
     "text",
     "text",
+    "int8",
+    "bool",
 )
 
 
@@ -208,35 +223,54 @@ def mark_failed(conn: psycopg.Connection, file_id: int, reason: str) -> None:
         )
 
 
-def _row_tuple(file_id: int, row: ParsedRow) -> tuple:
-    return (
-        file_id,
-        row.row_number,
-        row.provider_name,
-        row.program_id,
-        row.program_title,
-        row.episode_title,
-        row.season,
-        row.episode,
-        row.image_url,
-        row.image_type,
-        row.image_type_id,
-        row.language,
-        row.language_id,
-        row.width,
-        row.height,
-        row.rights,
-        row.notes,
-        row.source_ref,
-        row.reject_reason,
-    )
+# Ids for the file's new work items, taken from the items' own sequence so that no
+# other writer can be given them; ids a file does not use are gaps, as the ids of
+# rows that lose an ON CONFLICT are. Taken in one statement they are nearly always
+# consecutive, so only the bounds travel; the ids themselves only when another session
+# took some in between.
+_RESERVE_ITEM_IDS = """
+WITH ids AS MATERIALIZED (
+  SELECT nextval(s.seq) AS id
+  FROM (SELECT pg_get_serial_sequence('smartcrop_programimage', 'id')::regclass
+          AS seq) s,
+       generate_series(1, %(n)s)
+), bounds AS (SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM ids)
+SELECT low, high,
+       -- The list is only built when it is needed (the CASE runs the sub-select).
+       CASE WHEN high - low + 1 <> n THEN (SELECT array_agg(id ORDER BY id) FROM ids)
+       END
+FROM bounds
+"""
+
+
+def _reserve_item_ids(conn: psycopg.Connection, count: int) -> Sequence[int]:
+    """``count`` new work-item ids, ascending (a file's items are numbered in its row
+    order)."""
+    if count <= 0:
+        return ()
+    row = conn.execute(_RESERVE_ITEM_IDS, {"n": count}).fetchone()
+    assert row is not None  # an aggregate always returns its row
+    low, high, scattered = row
+    return range(low, high + 1) if scattered is None else scattered
 
 
 def _copy_rows(
-    conn: psycopg.Connection, file_id: int, rows: Iterable[ParsedRow]
+    conn: psycopg.Connection,
+    file_id: int,
+    rows: Iterable[Sequence[Any]],
+    item_ids: Iterable[int] = (),
 ) -> tuple[int, dict[str, int]]:
+    """COPY ``rows`` (ParsedRow's values in field order, as ``Manifest.records()``
+    yields them) as the file's rows, each accepted one linked to its work item.
+
+    The first accepted row of each (ProgramId, image URL) takes the next of
+    ``item_ids`` and later rows of the pair its id, flagged as duplicates. Should the
+    ids run out, rows are landed unlinked and ``derive_work_items`` links them.
+    """
     total = 0
     reasons: dict[str, int] = {}
+    items: dict[tuple[str, str], int] = {}
+    next_id = iter(item_ids).__next__
     columns = ", ".join(_INPUT_COLUMNS)
     with (
         conn.cursor() as cursor,
@@ -245,11 +279,24 @@ def _copy_rows(
         ) as copy,
     ):
         copy.set_types(_INPUT_TYPES)
-        for row in rows:
-            copy.write_row(_row_tuple(file_id, row))
+        write_row = copy.write_row
+        for values in rows:
             total += 1
-            if row.reject_reason is not None:
-                reasons[row.reject_reason] = reasons.get(row.reject_reason, 0) + 1
+            reason = values[REJECT_REASON_AT]
+            if reason is not None:
+                reasons[reason] = reasons.get(reason, 0) + 1
+                write_row((file_id, *values, None, False))
+                continue
+            key = (values[PROGRAM_ID_AT], values[IMAGE_URL_AT])
+            item = items.get(key)
+            if item is not None:
+                write_row((file_id, *values, item, True))
+                continue
+            try:
+                item = items[key] = next_id()
+            except StopIteration:
+                item = None
+            write_row((file_id, *values, item, False))
     return total, reasons
 
 
@@ -271,7 +318,8 @@ def land_rows(
         conn.execute(
             "DELETE FROM smartcrop_inputfiles WHERE uploadfileid = %s", (file.id,)
         )
-        total, reasons = _copy_rows(conn, file.id, manifest.rows())
+        item_ids = _reserve_item_ids(conn, manifest.max_rows)
+        total, reasons = _copy_rows(conn, file.id, manifest.records(), item_ids)
         conn.execute(
             "UPDATE smartcrop_upload_files SET status = 'ingesting', providername = %s,"
             " totalrows = %s, rejectedrows = %s, error = NULL, updatedat = now()"
@@ -281,6 +329,43 @@ def land_rows(
     return LandingResult(match.provider, total, sum(reasons.values()), reasons)
 
 
+# The usual case: the first accepted row of each pair becomes its work item, with the
+# id it was given at landing, so no landed row has to be written again. A pair that
+# is already a work item (or an id already used) is left to the repair below.
+_INSERT_LINKED = """
+INSERT INTO smartcrop_programimage (
+  id, link_object_id, imageurl, providername, programtitle, episodetitle, season,
+  episode, imagetypeid, imagetype, languageid, language, width, height, rights, notes,
+  status, currentstate, uploadfileid)
+SELECT programimageid, link_object_id, imageurl, providername, programtitle,
+       episodetitle, season, episode, imagetypeid, imagetype, languageid, language,
+       width, height, rights, notes, 1, 0, uploadfileid
+FROM smartcrop_inputfiles
+WHERE uploadfileid = %(file)s AND rejectreason IS NULL AND NOT isduplicate
+  AND programimageid IS NOT NULL
+ORDER BY rownumber
+ON CONFLICT DO NOTHING
+"""
+
+# The file's accepted rows: first_rows, those that should each have made a work item
+# just now; duplicates; all of them; unlinked, those whose link does not name a work
+# item of their own pair (one primary-key probe each, whatever the statistics say);
+# and items, the work items this file made, in this run or an earlier one.
+_STATE = """
+SELECT count(*) FILTER (WHERE NOT i.isduplicate),
+       count(*) FILTER (WHERE i.isduplicate),
+       count(*),
+       count(*) FILTER (WHERE NOT EXISTS (
+         SELECT 1 FROM smartcrop_programimage p
+         WHERE p.id = i.programimageid
+           AND p.link_object_id = i.link_object_id AND p.imageurl = i.imageurl)),
+       (SELECT count(*) FROM smartcrop_programimage WHERE uploadfileid = %(file)s)
+FROM smartcrop_inputfiles i
+WHERE i.uploadfileid = %(file)s AND i.rejectreason IS NULL
+"""
+
+# The repair, when not every first row made its item: the pairs still missing become
+# work items with new ids, then each accepted row is linked by the pair.
 _DERIVE = """
 WITH firsts AS (
   SELECT DISTINCT ON (link_object_id, imageurl)
@@ -306,7 +391,8 @@ ON CONFLICT (link_object_id, imageurl) DO NOTHING
 # Each accepted row points at its work item; it is a duplicate unless it is the row
 # that created that item (the first of its key in the file that added it). The first
 # rows are found once per key (a correlated subquery per row was quadratic: 120 s for
-# 20,000 rows).
+# 20,000 rows). Only rows whose link or flag changes are written: a re-run writes
+# nothing, a file overlapping earlier ones only its overlapping rows.
 _LINK = """
 WITH firsts AS (
   SELECT link_object_id, imageurl, min(rownumber) AS first_row
@@ -316,47 +402,53 @@ WITH firsts AS (
 )
 UPDATE smartcrop_inputfiles i
 SET programimageid = p.id,
-    isduplicate = NOT (p.uploadfileid = i.uploadfileid AND i.rownumber = f.first_row)
+    isduplicate = NOT (p.uploadfileid IS NOT DISTINCT FROM i.uploadfileid
+                       AND i.rownumber = f.first_row)
 FROM smartcrop_programimage p, firsts f
 WHERE i.uploadfileid = %(file)s AND i.rejectreason IS NULL
   AND p.link_object_id = i.link_object_id AND p.imageurl = i.imageurl
   AND f.link_object_id = i.link_object_id AND f.imageurl = i.imageurl
-"""
-
-_COUNTS = """
-SELECT
-  (SELECT count(*) FROM smartcrop_programimage WHERE uploadfileid = %(file)s),
-  (SELECT count(*) FROM smartcrop_inputfiles
-     WHERE uploadfileid = %(file)s AND rejectreason IS NULL AND isduplicate),
-  (SELECT count(*) FROM smartcrop_inputfiles
-     WHERE uploadfileid = %(file)s AND rejectreason IS NULL),
-  (SELECT count(*) FROM smartcrop_inputfiles
-     WHERE uploadfileid = %(file)s AND rejectreason IS NULL AND programimageid IS NULL)
+  AND (i.programimageid IS DISTINCT FROM p.id
+       OR i.isduplicate = (p.uploadfileid IS NOT DISTINCT FROM i.uploadfileid
+                           AND i.rownumber = f.first_row))
 """
 
 
 def derive_work_items(conn: psycopg.Connection, file: FileRecord) -> DerivationResult:
     """Create the file's new work items; counts are the same however often it runs."""
+    params = {"file": file.id}
     with conn.transaction():
-        # The rows were just COPYed: without fresh statistics the planner takes the
-        # file for one row and joins it to itself in nested loops, which is quadratic
-        # (20,000 rows took 120 s; with statistics, under a second).
-        conn.execute("ANALYZE smartcrop_inputfiles")
-        conn.execute(_DERIVE, {"file": file.id})
-        conn.execute(_LINK, {"file": file.id})
-        items, duplicates, accepted, unlinked = conn.execute(
-            _COUNTS, {"file": file.id}
-        ).fetchone()
-        if unlinked:
-            # Cannot happen while the unique constraint holds; refuse to report a
-            # file as ingested if a row was lost.
-            raise RuntimeError(f"{unlinked} accepted rows have no work item")
+        # A file's rows are sorted (by row, and by pair when repairing); 4 MB, the
+        # default, sends a 100,000-row file's sorts to disk.
+        conn.execute("SET LOCAL work_mem = '64MB'")
+        inserted = conn.execute(_INSERT_LINKED, params).rowcount
+        first_rows, duplicates, accepted, unlinked, items = _state(conn, params)
+        if inserted != first_rows or unlinked:
+            # Some row is not linked as it landed (see the module's docstring): link
+            # by the pair. The rows were COPYed moments ago: without fresh statistics
+            # the planner takes the file for one row and joins it to itself in nested
+            # loops, which is quadratic (20,000 rows took 120 s; with statistics,
+            # under a second). The usual case above joins nothing, and needs none.
+            conn.execute("ANALYZE smartcrop_inputfiles")
+            conn.execute(_DERIVE, params)
+            conn.execute(_LINK, params)
+            _, duplicates, accepted, unlinked, items = _state(conn, params)
+            if unlinked:
+                # Cannot happen while the unique constraint holds; refuse to report
+                # a file as ingested if a row was lost.
+                raise RuntimeError(f"{unlinked} accepted rows have no work item")
         conn.execute(
             "UPDATE smartcrop_upload_files SET status = 'ingested', ingesteditems = %s,"
             " duplicates = %s, updatedat = now() WHERE id = %s",
             (items, duplicates, file.id),
         )
     return DerivationResult(items, duplicates, accepted)
+
+
+def _state(conn: psycopg.Connection, params: dict[str, Any]) -> tuple[int, ...]:
+    row = conn.execute(_STATE, params).fetchone()
+    assert row is not None  # an aggregate always returns its row
+    return tuple(row)
 
 
 def rejected_rows(

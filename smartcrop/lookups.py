@@ -7,6 +7,7 @@ parser maps provider text onto their ids, so the ids and titles exist only here.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -86,10 +87,13 @@ _LANGUAGE_WORDS: dict[int, tuple[str, ...]] = {
 }
 
 
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
 def _key(value: str) -> str:
     # Case, surrounding space, runs of spaces and "_"/"-" separators do not change a
     # word's meaning ("KEY_ART", "Key  Art", "key-art" are all key art).
-    return " ".join(re.split(r"[\s_-]+", value.strip().casefold())).strip()
+    return " ".join(_SEPARATORS.split(value.strip().casefold())).strip()
 
 
 def _index(
@@ -109,6 +113,12 @@ _LANGUAGE_INDEX: dict[str, int] = _index(IMAGE_LANGUAGES, _LANGUAGE_WORDS)
 _REGION_TAG = re.compile(r"^([a-z]{2,3})[-_][a-z0-9]{2,8}$")
 
 
+# A manifest repeats a handful of provider spellings on every one of its rows, so each
+# distinct value is worked out once (bounded: provider text is not trusted to be few).
+_DISTINCT_VALUES = 4096
+
+
+@lru_cache(maxsize=_DISTINCT_VALUES)
 def image_type_id(value: str | None) -> int | None:
     """The image-type id for a provider's value, or None when it is unknown or empty."""
     if value is None:
@@ -116,6 +126,7 @@ def image_type_id(value: str | None) -> int | None:
     return _IMAGE_TYPE_INDEX.get(_key(value))
 
 
+@lru_cache(maxsize=_DISTINCT_VALUES)
 def language_id(value: str | None) -> int | None:
     """The language id for an ISO 639-1/639-2 code or English name, else None."""
     if value is None:

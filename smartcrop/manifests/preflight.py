@@ -16,6 +16,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from operator import itemgetter
 from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
@@ -147,14 +148,18 @@ class _Extent:
 # its namespace prefix (usually none), which keeps them cheap.
 _ROOT = re.compile(rb"<([\w.-]+:)?worksheet[\s>]")
 _CHUNK = 1 << 20
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)  # a reference's letters, its digits
 
 
-def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], ...]:
+def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     tag = b"<" + re.escape(prefix) + b"c"
     ref = rb"r=[\"']([A-Za-z]{1,3})(\d{1,9})[\"']"
     return (
-        re.compile(tag + rb"[\s>][^>]*(?<!/)>"),  # every cell with content
-        re.compile(tag + rb" " + ref + rb"[^>]*(?<!/)>"),  # r first, as usual
+        # Every cell with content, in one pass: its reference when r comes first, as
+        # usual; empty groups when r is elsewhere, missing or not a plain reference.
+        # (A cell the r-first branch matches but whose tag then turns out to be
+        # self-closing fails the other branch too: both end at the same ">".)
+        re.compile(tag + rb"(?=[\s>])(?: " + ref + rb")?[^>]*(?<!/)>"),
         re.compile(tag + rb"\s[^>]*?(?<=\s)" + ref + rb"[^>]*(?<!/)>"),  # r anywhere
     )
 
@@ -169,7 +174,7 @@ def _scan_fast(stream: IO[bytes]) -> _Extent | None:
         return None  # UTF-16, or an unexpected root: leave it to expat
     if b"<!DOCTYPE" in head[: root.start()]:
         _no_dtd()  # refused on both paths alike
-    any_cell, ref_first, ref_anywhere = _cell_patterns(root.group(1) or b"")
+    every_cell, ref_anywhere = _cell_patterns(root.group(1) or b"")
     tail, chunk = b"", head
     while True:
         data = tail + chunk
@@ -178,16 +183,19 @@ def _scan_fast(stream: IO[bytes]) -> _Extent | None:
         body, tail = (data, b"") if cut < 0 else (data[:cut], data[cut:])
         if len(tail) > _CHUNK:
             return None  # a tag longer than a chunk: not what spreadsheets write
-        cells = len(any_cell.findall(body))
-        refs = ref_first.findall(body)
-        if len(refs) != cells:
-            refs = ref_anywhere.findall(body)
-            if len(refs) != cells:
-                return None
+        refs = every_cell.findall(body)
         if refs:
-            rows = list(map(int, [row for _, row in refs]))
-            letters = {letters.decode() for letters, _ in refs}
-            cols = [_column_number(text) for text in letters]
+            # Tens of thousands of cells per chunk, but a few dozen distinct columns
+            # and rows: they are de-duplicated at C speed, and only those converted.
+            columns = set(map(_FIRST, refs))
+            if b"" in columns:  # some cell's r is not first, or it has none
+                cells = len(refs)
+                refs = ref_anywhere.findall(body)
+                if len(refs) != cells:
+                    return None
+                columns = set(map(_FIRST, refs))
+            rows = [int(text) for text in set(map(_SECOND, refs))]
+            cols = [_column_number(text.decode()) for text in columns]
             extent.add(min(rows), max(rows), min(cols), max(cols))
         if not chunk:
             return extent

@@ -8,7 +8,7 @@ case-sensitive); extra columns are ignored and wholly empty rows skipped.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,11 @@ from smartcrop.manifests.layout import Layout
 from smartcrop.manifests.preflight import check_workbook
 from smartcrop.manifests.providers import LAYOUTS, ProviderMatch
 from smartcrop.manifests.rows import (
+    PARSED_FIELDS,
     Cell,
     ParsedRow,
+    RowRules,
     cell_text,
-    parse_row,
     unreadable_row,
 )
 
@@ -59,11 +60,23 @@ class Manifest:
         positions: dict[str, int] = {}
         for index, header in enumerate(headers):
             positions.setdefault(header, index)
-        self._columns: tuple[tuple[str, int], ...] = tuple(
-            (name, positions[header])
-            for name, header in layout.columns.items()
-            if header in positions
+        self._rules = RowRules(
+            match.provider,
+            layout,
+            {
+                name: positions[header]
+                for name, header in layout.columns.items()
+                if header in positions
+            },
         )
+
+    @property
+    def max_rows(self) -> int:
+        """The most rows ``records()`` can yield: the sheet's rows below the header."""
+        return max(0, self._last_row() - self.header_row)
+
+    def _last_row(self) -> int:
+        return (self._sheet.start or (0, 0))[0] + self._sheet.height
 
     def rows(self) -> Iterator[ParsedRow]:
         """The data rows below the header, one ParsedRow at a time, in sheet order.
@@ -72,14 +85,21 @@ class Manifest:
         looked at, so a stray value far to the right neither makes a row non-empty nor
         costs anything.
         """
+        for values in self.records():
+            yield ParsedRow(*values)
+
+    def records(self) -> Iterator[tuple[Any, ...]]:
+        """What ``rows()`` yields, as plain tuples of ParsedRow's values in its field
+        order (``PARSED_FIELDS``): the form a COPY takes, with no object per row."""
         provider = self.match.provider
         width = len(self.headers)
+        parse = self._rules.parse
         sheet_rows = self._sheet.iter_rows()
         for _ in islice(sheet_rows, self.header_row):
             pass
         # The iterator pads the empty rows above the data, so it ends after this row;
         # the bound only matters should it ever stop advancing after a failed row.
-        last_row = (self._sheet.start or (0, 0))[0] + self._sheet.height
+        last_row = self._last_row()
         row_number = self.header_row
         while row_number < last_row:
             row_number += 1
@@ -92,19 +112,24 @@ class Manifest:
                 # beyond Python's timedelta) and carries on with the next one.
                 if not _is_library_failure(exc):
                     raise
-                yield unreadable_row(row_number, provider)
+                bad = unreadable_row(row_number, provider)
+                yield tuple(getattr(bad, name) for name in PARSED_FIELDS)
                 continue
-            cells = cells[:width]
-            if all(cell_text(value) is None for value in cells):
+            if _is_blank(cells, width):
                 continue
-            yield parse_row(row_number, provider, self.layout, self._pick(cells))
+            yield parse(row_number, cells)
 
-    def _pick(self, cells: Sequence[Cell]) -> Mapping[str, Cell]:
-        present = len(cells)
-        return {
-            name: cells[index] if index < present else None
-            for name, index in self._columns
-        }
+
+def _is_blank(cells: Sequence[Cell], width: int) -> bool:
+    """True when no cell up to the last header holds a value (an empty row)."""
+    for value in cells[:width]:
+        # Most rows end this at their first cell; str is what calamine mostly gives.
+        if value.__class__ is str:
+            if value and value.replace("\x00", "").strip():
+                return False
+        elif cell_text(value) is not None:
+            return False
+    return True
 
 
 def _header_texts(cells: Sequence[Any]) -> tuple[str, ...]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from operator import itemgetter
+from typing import Any
 from urllib.parse import urlsplit
 
 from smartcrop.lookups import image_type_id, language_id
-from smartcrop.manifests.layout import Layout
+from smartcrop.manifests.layout import Layout, as_given
 
 RIGHTS_NAME_DEFAULT = "Provider Supplied"
 IMAGE_NOTES_DEFAULT = ""
@@ -123,7 +125,18 @@ def parse_dimension(value: Cell) -> tuple[int | None, str | None]:
     return number, None
 
 
+# "http(s)://host[:port]" followed by a path, query, fragment or nothing: the form of
+# nearly every image URL. For such a string urlsplit always finds an http(s) scheme
+# and a non-empty hostname (no brackets, no "@", nothing it strips or rejects), so
+# the match alone answers; anything else takes urlsplit's answer.
+_PLAIN_HTTP_URL = re.compile(
+    r"(?i:https?)://[\w.-]+(?::\d{1,5})?(?=[/?#]|\Z)", re.ASCII
+)
+
+
 def is_http_url(url: str) -> bool:
+    if _PLAIN_HTTP_URL.match(url) is not None:
+        return True
     try:
         parts = urlsplit(url)
     except ValueError:  # e.g. an unbalanced "[" in the host
@@ -131,67 +144,206 @@ def is_http_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+# ParsedRow's fields in order: the tuples below are ParsedRow(*values) and, after the
+# file id, a row of smartcrop_inputfiles.
+PARSED_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ParsedRow))
+REJECT_REASON_AT = PARSED_FIELDS.index("reject_reason")
+PROGRAM_ID_AT = PARSED_FIELDS.index("program_id")
+IMAGE_URL_AT = PARSED_FIELDS.index("image_url")
+
+# The fields taken from a cell as text, in the order RowRules picks them.
+_TEXT_FIELDS: tuple[str, ...] = (
+    "program_id",
+    "program_title",
+    "episode_title",
+    "season",
+    "episode",
+    "image_url",
+    "image_type",
+    "language",
+    "rights",
+    "notes",
+    "source_ref",
+)
+_PICKED = (*_TEXT_FIELDS, "width", "height")  # every field a column can feed
+_LIMITED = tuple(
+    (_TEXT_FIELDS.index(name), name, limit) for name, limit in MAX_LENGTHS.items()
+)
+
+
+def _text(value: Any) -> str | None:
+    """cell_text, with what calamine hands over most (str, float, None) first."""
+    cls = value.__class__
+    if cls is str:
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return value.strip() or None
+    if cls is float:  # never blank, and nothing to trim or drop
+        return str(int(value)) if value.is_integer() else repr(value)
+    if value is None:
+        return None
+    return cell_text(value)
+
+
+class RowRules:
+    """parse_row's rules, set up once for a file's layout and column positions.
+
+    A manifest has 100,000 rows of which every one goes through these rules, so the
+    per-row work is kept to the row itself: one itemgetter picks the cells, text
+    cells take the str path of cell_text, whole-number floats the fast path of
+    parse_dimension, and the lookups and the URL check are cached or short-cut for
+    the values that repeat. The answers are exactly parse_row's: parse_row is this.
+    """
+
+    __slots__ = (
+        "_image_url",
+        "_need",
+        "_pad",
+        "_pick_sizes",
+        "_pick_texts",
+        "provider_name",
+    )
+
+    def __init__(
+        self, provider_name: str, layout: Layout, positions: Mapping[str, int]
+    ) -> None:
+        """``positions``: ParsedRow field -> index of its cell in a row's cells;
+        fields without a column in the file are left out."""
+        self.provider_name = provider_name
+        self._image_url = None if layout.image_url is as_given else layout.image_url
+        # A field without a column reads a None appended to the row (index -1).
+        self._pad = any(name not in positions for name in _PICKED)
+        self._need = max(positions.values(), default=-1) + 1
+        self._pick_texts = itemgetter(
+            *(positions.get(name, -1) for name in _TEXT_FIELDS)
+        )
+        self._pick_sizes = itemgetter(
+            positions.get("width", -1), positions.get("height", -1)
+        )
+
+    def parse(self, row_number: int, cells: Sequence[Any]) -> tuple[Any, ...]:
+        """One row's cells (a list as calamine gives it) -> ParsedRow's values."""
+        if len(cells) < self._need:
+            cells = [*cells, *([None] * (self._need - len(cells)))]
+        if self._pad:
+            cells = [*cells, None]
+        # A str cell without a NUL is trimmed right here: a call per cell would cost
+        # more than the trimming.
+        texts = [
+            (
+                (value.strip() or None)
+                if value.__class__ is str and "\x00" not in value
+                else _text(value)
+            )
+            for value in self._pick_texts(cells)
+        ]
+        raw_width, raw_height = self._pick_sizes(cells)
+        too_long: list[str] = []
+        for at, name, limit in _LIMITED:
+            value = texts[at]
+            if value is not None and len(value) > limit:
+                too_long.append(name)
+                texts[at] = value[:limit]  # kept, cut to fit (and rejected below)
+        (
+            program_id,
+            program_title,
+            episode_title,
+            season,
+            episode,
+            image_url,
+            image_type,
+            language,
+            rights,
+            notes,
+            source_ref,
+        ) = texts
+        if image_url is not None and self._image_url is not None:
+            image_url = self._image_url(image_url)
+
+        # Positive whole floats (what Excel stores) skip parse_dimension.
+        if (
+            raw_width.__class__ is float
+            and 0 < raw_width <= MAX_DIMENSION
+            and (raw_width.is_integer())
+        ):
+            width, width_problem = int(raw_width), None
+        else:
+            width, width_problem = parse_dimension(raw_width)
+        if (
+            raw_height.__class__ is float
+            and 0 < raw_height <= MAX_DIMENSION
+            and (raw_height.is_integer())
+        ):
+            height, height_problem = int(raw_height), None
+        else:
+            height, height_problem = parse_dimension(raw_height)
+
+        if image_url is None:
+            url_problem: str | None = MISSING_IMAGE_URL
+        elif is_http_url(image_url):
+            url_problem = None
+        else:
+            url_problem = IMAGE_URL_NOT_HTTP
+
+        reject_reason = None
+        if (
+            program_id is None
+            or too_long
+            or url_problem is not None
+            or width_problem is not None
+            or height_problem is not None
+        ):
+            # Every problem is named, so that the provider fixes a row in one round.
+            reasons: list[str] = []
+            if program_id is None:
+                reasons.append(MISSING_PROGRAM_ID)
+            if "program_id" in too_long:
+                reasons.append(
+                    f"program id {TOO_LONG} (over {MAX_LENGTHS['program_id']} "
+                    "characters)"
+                )
+            if url_problem is not None:
+                reasons.append(url_problem)
+            if width_problem is not None:
+                reasons.append(f"width {width_problem}")
+            if height_problem is not None:
+                reasons.append(f"height {height_problem}")
+            for name in too_long:
+                if name != "program_id":
+                    reasons.append(
+                        f"{name} {TOO_LONG} (over {MAX_LENGTHS[name]} characters)"
+                    )
+            reject_reason = "; ".join(reasons)
+
+        return (
+            row_number,
+            self.provider_name,
+            program_id,
+            program_title,
+            episode_title,
+            season,
+            episode,
+            image_url,
+            image_type,
+            image_type_id(image_type),
+            language,
+            language_id(language),
+            width,
+            height,
+            rights or RIGHTS_NAME_DEFAULT,
+            notes or IMAGE_NOTES_DEFAULT,
+            source_ref,
+            reject_reason,
+        )
+
+
 def parse_row(
     row_number: int, provider_name: str, layout: Layout, cells: Mapping[str, Cell]
 ) -> ParsedRow:
     """One sheet row, given as ParsedRow field -> raw cell, checked by the rules."""
-    texts = {name: cell_text(value) for name, value in cells.items()}
-    texts.pop("width", None)
-    texts.pop("height", None)
-
-    raw_url = texts.get("image_url")
-    image_url = layout.image_url(raw_url) if raw_url is not None else None
-    width, width_problem = parse_dimension(cells.get("width"))
-    height, height_problem = parse_dimension(cells.get("height"))
-
-    # Every problem is named, so that the provider fixes a row in one round.
-    reasons: list[str] = []
-    if texts.get("program_id") is None:
-        reasons.append(MISSING_PROGRAM_ID)
-    too_long = [
-        name
-        for name, limit in MAX_LENGTHS.items()
-        if len(texts.get(name) or "") > limit
-    ]
-    if "program_id" in too_long:
-        reasons.append(
-            f"program id {TOO_LONG} (over {MAX_LENGTHS['program_id']} characters)"
-        )
-    if image_url is None:
-        reasons.append(MISSING_IMAGE_URL)
-    elif not is_http_url(image_url):
-        reasons.append(IMAGE_URL_NOT_HTTP)
-    if width_problem is not None:
-        reasons.append(f"width {width_problem}")
-    if height_problem is not None:
-        reasons.append(f"height {height_problem}")
-    for name in too_long:
-        if name != "program_id":
-            reasons.append(f"{name} {TOO_LONG} (over {MAX_LENGTHS[name]} characters)")
-        texts[name] = (texts[name] or "")[: MAX_LENGTHS[name]]
-
-    image_type = texts.get("image_type")
-    language = texts.get("language")
-    return ParsedRow(
-        row_number=row_number,
-        provider_name=provider_name,
-        program_id=texts.get("program_id"),
-        program_title=texts.get("program_title"),
-        episode_title=texts.get("episode_title"),
-        season=texts.get("season"),
-        episode=texts.get("episode"),
-        image_url=image_url,
-        image_type=image_type,
-        image_type_id=image_type_id(image_type),
-        language=language,
-        language_id=language_id(language),
-        width=width,
-        height=height,
-        rights=texts.get("rights") or RIGHTS_NAME_DEFAULT,
-        notes=texts.get("notes") or IMAGE_NOTES_DEFAULT,
-        source_ref=texts.get("source_ref"),
-        reject_reason="; ".join(reasons) if reasons else None,
-    )
+    names = list(cells)
+    rules = RowRules(provider_name, layout, {name: i for i, name in enumerate(names)})
+    return ParsedRow(*rules.parse(row_number, [cells[name] for name in names]))
 
 
 def unreadable_row(row_number: int, provider_name: str) -> ParsedRow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -143,8 +144,9 @@ def test_landing_is_all_or_nothing(conn: psycopg.Connection, tmp_path: Path) -> 
             None,
             None,
         )
-        yield good
-        yield good
+        # What Manifest.records() yields: ParsedRow's values in field order.
+        yield dataclasses.astuple(good)
+        yield dataclasses.astuple(good)
         raise OSError("disk vanished mid-file")
 
     with pytest.raises(OSError), conn.transaction():
@@ -191,3 +193,216 @@ def test_the_same_content_from_two_sources_is_ingested_once(
     assert conn.execute("SELECT count(*) FROM smartcrop_programimage").fetchone() == (
         2,
     )
+
+
+# --- links from landed rows to work items ---------------------------------------
+#
+# land_rows gives each accepted row its work item's id as it lands, so that no landed
+# row is written twice; derive_work_items repairs the rows where that guess cannot
+# hold. Either way the result must be what linking by the (ProgramId, image URL) pair
+# gives, which the oracle below works out from scratch.
+
+_ORACLE = """
+SELECT i.rownumber,
+       CASE WHEN i.rejectreason IS NULL THEN p.id END,
+       CASE WHEN i.rejectreason IS NULL
+            THEN NOT (p.uploadfileid = i.uploadfileid AND i.rownumber = f.first_row)
+            ELSE false END
+FROM smartcrop_inputfiles i
+LEFT JOIN smartcrop_programimage p
+  ON p.link_object_id = i.link_object_id AND p.imageurl = i.imageurl
+LEFT JOIN (
+  SELECT link_object_id, imageurl, min(rownumber) AS first_row
+  FROM smartcrop_inputfiles WHERE uploadfileid = %(file)s AND rejectreason IS NULL
+  GROUP BY link_object_id, imageurl
+) f ON f.link_object_id = i.link_object_id AND f.imageurl = i.imageurl
+WHERE i.uploadfileid = %(file)s
+ORDER BY i.rownumber
+"""
+
+
+def _links(conn: psycopg.Connection, file_id: int) -> list[tuple]:
+    """(row, work item, duplicate) of each landed row of the file."""
+    return conn.execute(
+        "SELECT rownumber, programimageid, isduplicate FROM smartcrop_inputfiles"
+        " WHERE uploadfileid = %s ORDER BY rownumber",
+        (file_id,),
+    ).fetchall()
+
+
+def _assert_linked(conn: psycopg.Connection, file_id: int) -> None:
+    expected = conn.execute(_ORACLE, {"file": file_id}).fetchall()
+    accepted = conn.execute(
+        "SELECT rownumber FROM smartcrop_inputfiles"
+        " WHERE uploadfileid = %s AND rejectreason IS NULL",
+        (file_id,),
+    ).fetchall()
+    assert accepted
+    assert all(item is not None for row, item, _ in expected if (row,) in accepted)
+    assert _links(conn, file_id) == expected
+
+
+def _row_versions(conn: psycopg.Connection, file_id: int) -> set[str]:
+    """The transactions that wrote the file's landed rows as they are now."""
+    rows = conn.execute(
+        "SELECT DISTINCT xmin::text FROM smartcrop_inputfiles WHERE uploadfileid = %s",
+        (file_id,),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _file_a(tmp_path: Path) -> Path:
+    return _press(
+        tmp_path / "NBCU_links_a.xlsx",
+        [
+            _row("SH1", 1),
+            _row("SH1", 2),
+            _row("SH1", 1),  # a duplicate within the file
+            _row("SH9", 1, width=0),  # rejected
+            _row("SH2", 1),
+            _row("SH1", 2),  # another
+        ],
+    )
+
+
+def _file_b(tmp_path: Path) -> Path:
+    return _press(
+        tmp_path / "WBD_links_b.xlsx",
+        [
+            _row("SH3", 1),
+            _row("SH1", 2),  # already a work item, from file a
+            _row("SH3", 1),
+            _row("SH4", 1),
+        ],
+    )
+
+
+def test_rows_land_linked_and_are_written_once(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    record, derived = _ingest(conn, _file_a(tmp_path))
+    assert derived == ingest.DerivationResult(3, 2, 5)
+    _assert_linked(conn, record.id)
+    assert _links(conn, record.id)[3] == (5, None, False)  # the rejected row
+    # Linked as they landed: deriving rewrote none of them.
+    assert len(_row_versions(conn, record.id)) == 1
+    items = conn.execute(
+        "SELECT id FROM smartcrop_programimage ORDER BY imageurl"
+    ).fetchall()
+    assert [r[0] for r in items] == sorted(r[0] for r in items)  # in row order
+
+
+def test_a_pair_already_known_is_linked_to_the_existing_item(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    first, _ = _ingest(conn, _file_a(tmp_path))
+    before = _links(conn, first.id)
+    second, derived = _ingest(conn, _file_b(tmp_path))
+    assert derived == ingest.DerivationResult(2, 2, 4)
+    _assert_linked(conn, second.id)
+    assert _links(conn, first.id) == before
+    known = conn.execute(
+        "SELECT id FROM smartcrop_programimage WHERE link_object_id = 'SH1'"
+        " AND imageurl LIKE '%%/2.jpg'"
+    ).fetchone()
+    assert _links(conn, second.id)[1] == (3, known[0], True)
+    # Only the row whose guess was wrong was written again.
+    assert len(_row_versions(conn, second.id)) == 2
+
+
+def test_deriving_again_writes_nothing_and_counts_the_same(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    _ingest(conn, _file_a(tmp_path))
+    record, derived = _ingest(conn, _file_b(tmp_path))
+    links, versions = _links(conn, record.id), _row_versions(conn, record.id)
+    assert ingest.derive_work_items(conn, record) == derived
+    assert _links(conn, record.id) == links
+    assert _row_versions(conn, record.id) == versions
+    assert conn.execute("SELECT count(*) FROM smartcrop_programimage").fetchone() == (
+        5,
+    )
+
+
+def test_landing_again_after_deriving_keeps_the_items(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    path = _file_a(tmp_path)
+    record, derived = _ingest(conn, path)
+    items = conn.execute("SELECT * FROM smartcrop_programimage ORDER BY id").fetchall()
+    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    assert ingest.derive_work_items(conn, record) == derived
+    _assert_linked(conn, record.id)
+    assert (
+        conn.execute("SELECT * FROM smartcrop_programimage ORDER BY id").fetchall()
+        == items
+    )
+
+
+def test_rows_landed_without_links_are_linked(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    # As the previous version landed them: no link, no duplicate flag.
+    _ingest(conn, _file_a(tmp_path))
+    path = _file_b(tmp_path)
+    record = ingest.record_file(
+        conn,
+        partition_key=path.name,
+        path=path,
+        filename=path.name,
+        source="cli",
+        source_path=str(path),
+        source_modified=None,
+    )
+    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    conn.execute(
+        "UPDATE smartcrop_inputfiles SET programimageid = NULL, isduplicate = false"
+        " WHERE uploadfileid = %s",
+        (record.id,),
+    )
+    assert ingest.derive_work_items(conn, record) == ingest.DerivationResult(2, 2, 4)
+    _assert_linked(conn, record.id)
+
+
+def test_a_reserved_id_already_in_use_is_repaired(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    _ingest(conn, _file_a(tmp_path))
+    path = _file_b(tmp_path)
+    record = ingest.record_file(
+        conn,
+        partition_key=path.name,
+        path=path,
+        filename=path.name,
+        source="cli",
+        source_path=str(path),
+        source_modified=None,
+    )
+    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    # Row 2 of file b (SH3/1) given the id of another pair's work item.
+    (taken,) = conn.execute("SELECT min(id) FROM smartcrop_programimage").fetchone()
+    conn.execute(
+        "UPDATE smartcrop_inputfiles SET programimageid = %s"
+        " WHERE uploadfileid = %s AND rownumber = 2",
+        (taken, record.id),
+    )
+    assert ingest.derive_work_items(conn, record) == ingest.DerivationResult(2, 2, 4)
+    _assert_linked(conn, record.id)
+    pairs = conn.execute(
+        "SELECT count(*), count(DISTINCT (link_object_id, imageurl))"
+        " FROM smartcrop_programimage"
+    ).fetchone()
+    assert pairs == (5, 5)
+
+
+def test_item_ids_are_reserved_in_order_even_when_not_consecutive(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    assert list(ingest._reserve_item_ids(conn, 3)) == [1, 2, 3]
+    # Ids taken by other sessions in between leave gaps; here the sequence makes them.
+    conn.execute("ALTER SEQUENCE smartcrop_programimage_id_seq INCREMENT BY 3")
+    assert list(ingest._reserve_item_ids(conn, 3)) == [6, 9, 12]
+    record, derived = _ingest(conn, _file_a(tmp_path))
+    assert derived == ingest.DerivationResult(3, 2, 5)
+    _assert_linked(conn, record.id)
+    assert len(_row_versions(conn, record.id)) == 1
