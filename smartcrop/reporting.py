@@ -14,10 +14,12 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from smartcrop.errors import InvalidInput
+from smartcrop.workflow.cache import TtlCache
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500
@@ -95,8 +97,21 @@ class ReportFilters:
 
 
 def totals(session: Session) -> dict[str, int]:
+    """The dashboard totals, counted now (a full scan of the work items)."""
     row = session.execute(text("SELECT * FROM view_smartcrop_total")).mappings().one()
     return {name: int(row[column]) for name, column in TOTAL_FIELDS}
+
+
+# view_smartcrop_total counts every work item (35-50 ms at 100,000 of them, growing
+# with the table), and a dashboard polls it: per process, the counts are kept this
+# long and then counted again, once, whoever asks (TtlCache is single-flight).
+TOTALS_MAX_AGE_SECONDS = 2.0
+_totals_cache: TtlCache[dict[str, int]] = TtlCache(TOTALS_MAX_AGE_SECONDS)
+
+
+def cached_totals(session: Session) -> dict[str, int]:
+    """:func:`totals`, at most TOTALS_MAX_AGE_SECONDS old (per process, database)."""
+    return dict(_totals_cache.get(session, totals))
 
 
 def provider_list(session: Session, paging: Paging) -> tuple[list[dict], int]:
@@ -158,10 +173,16 @@ def iter_cropped_image_report(
         result.close()
 
 
-def _cell(value: Any) -> Any:
+def _cell(sheet: Any, value: Any) -> Any:
     # Excel has no time zones: timestamps are written as naive UTC.
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, str) and value.startswith("="):
+        # openpyxl stores text starting with "=" as a formula, which Excel would run
+        # (=HYPERLINK(...) in a provider's title): keep it a text cell.
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        return cell
     return value
 
 
@@ -178,7 +199,7 @@ def write_cropped_image_report(
     sheet.append(list(REPORT_HEADER))
     count = 0
     for row in iter_cropped_image_report(session, filters):
-        sheet.append([_cell(value) for value in row])
+        sheet.append([_cell(sheet, value) for value in row])
         count += 1
     workbook.save(out)
     return count

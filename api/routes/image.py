@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.bodies import Body
 from api.deps import (
@@ -40,11 +41,18 @@ WorkflowDep = Annotated[CurrentUser, require_roles("operator", "qa")]
 NO_IMAGES = "No images pending"
 
 
-def get_storage(request: Request) -> RenditionStorage:
-    """The app's rendition store, made once (an S3 client keeps its connections)."""
+async def get_storage(request: Request) -> RenditionStorage:
+    """The app's rendition store, made once (an S3 client keeps its connections).
+
+    ``async``: once made it is only looked up, which needs no thread-pool hand-off.
+    Making it may resolve cloud credentials over the network, so that (once per
+    process) runs in the pool, off the event loop.
+    """
     storage = getattr(request.app.state, "rendition_storage", None)
     if storage is None:
-        storage = storage_from_settings(request.app.state.settings)
+        storage = await run_in_threadpool(
+            storage_from_settings, request.app.state.settings
+        )
         request.app.state.rendition_storage = storage
     return storage
 

@@ -22,15 +22,18 @@ AUDIT_COLUMNS = (
 )
 
 
-def insert_from(cte: str) -> str:
+def insert_from(cte: str, order_by: str | None = None) -> str:
     """SQL inserting one audit row per row of ``cte`` (a CTE with AUDIT_COLUMNS).
 
-    ``cte`` is a name written in this package's code, never a value from a request.
+    ``cte`` is a name written in this package's code, never a value from a request;
+    so is ``order_by``, the order in which the rows get their ids (a history reads
+    them by id).
     """
     if not cte.isidentifier():
         raise ValueError(f"not a CTE name: {cte!r}")
     insert = f"INSERT INTO smartcrop_programimage_audit ({AUDIT_COLUMNS})"
-    return f"{insert} SELECT {AUDIT_COLUMNS} FROM {cte}"  # noqa: S608 - identifier
+    select = f"{insert} SELECT {AUDIT_COLUMNS} FROM {cte}"  # noqa: S608 - identifier
+    return f"{select} ORDER BY {order_by}" if order_by else select
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,12 @@ partial index, in a subquery with a LIMIT so that the advisory lock is tried row
 in queue order and never on programmes the claim will not take.
 
 A programme that has rows held by another user is never offered, so two users never
-work on the same programme at once. Expired locks are released (in SQL) at the start
-of every claim, so they count as free.
+work on the same programme at once. An expired lock holds nothing: its rows count as
+free, and the claim statement itself takes them over, writing the ``expire`` audit row
+before the claim's (``states.apply_move``'s ``take_over_after_minutes``), so no claim
+is ever blocked by one and none pays for a separate release first. Expired locks of
+programmes nobody claims are released by the ``release_expired_locks`` schedule
+(``pipelines/maintenance.py``), so dashboards and dumps show them free.
 """
 
 from __future__ import annotations
@@ -20,21 +24,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from smartcrop.errors import Conflict, InvalidInput, NotFound
-from smartcrop.workflow.locks import release_expired_locks
 from smartcrop.workflow.sources import fill_missing_sizes, read_image_size
-from smartcrop.workflow.states import CLAIM, QA_CLAIM, apply_move
+from smartcrop.workflow.states import CLAIM, QA_CLAIM, apply_move_rows
 
 # Advisory-lock namespace of claims (first key of the two-key form), so that the
 # programme hashes never collide with advisory locks taken for anything else.
 CLAIM_LOCK_NAMESPACE = 0x5C0C
 # How many queue rows a claim looks through for a programme nobody else is taking.
 CANDIDATE_WINDOW = 256
-# Snapshot races (a programme taken and committed between our read and our lock) end
-# a claim attempt empty-handed; a few quick retries see the committed state.
+# Snapshot races (a programme taken and committed between our read and our lock) and
+# a free row briefly locked by another writer (the expired-lock release, a size
+# stored by the suggestion pipeline) end a claim attempt empty-handed; a few quick
+# retries with a fresh snapshot see the committed state. (A row locked for longer
+# than all the retries makes the claim answer None rather than wait.)
 MAX_ATTEMPTS = 8
 RETRY_DELAY_SECONDS = 0.01
 
@@ -45,120 +51,217 @@ class Claimed:
 
     program_id: str
     image_ids: list[int]
+    # Some of them have no width or height yet: the source must be read
+    # (claim_operator_programme does).
+    unsized: bool = False
 
 
-def _queue_filter(alias: str, status: int, with_provider: bool) -> str:
-    # Free rows of the queue whose programme has no row held by anyone (the caller's
-    # own held programmes are resumed before we get here).
-    provider = f"{alias}.providername = :provider AND " if with_provider else ""
-    same_provider = (
-        f"AND h.providername = {alias}.providername" if with_provider else ""
+def _expired(alias: str) -> str:
+    """SQL: the row's lock (if any) is older than ``:minutes``."""
+    return (
+        f"{alias}.lockedat < now() - make_interval(mins => CAST(:minutes AS integer))"
     )
-    return f"""{provider}{alias}.status = {status} AND {alias}.currentstate = 0
-        AND NOT EXISTS (
-            SELECT 1 FROM smartcrop_programimage h
-            WHERE h.link_object_id = {alias}.link_object_id {same_provider}
-              AND h.status = {status} AND h.currentstate = 1)"""  # noqa: S608
+
+
+def _live(alias: str) -> str:
+    """SQL: the row's lock is not older than ``:minutes`` (a held row)."""
+    return (
+        f"{alias}.lockedat >= now() - make_interval(mins => CAST(:minutes AS integer))"
+    )
+
+
+def _candidates(status: int, with_provider: bool) -> str:
+    """Queue rows a claim may take, oldest first: free ones and ones whose lock has
+    expired, of programmes with no row under a live lock of this stage.
+
+    Two branches rather than one OR, so the free rows are still read in order from
+    the queue's partial index (and the expired ones from the small index of locked
+    rows); the caller's own live programmes are resumed before we get here.
+    """
+    provider = "q.providername = :provider AND " if with_provider else ""
+    same_provider = "AND h.providername = q.providername" if with_provider else ""
+    nobody_holds = f"""NOT EXISTS (
+                SELECT 1 FROM smartcrop_programimage h
+                WHERE h.link_object_id = q.link_object_id {same_provider}
+                  AND h.status = {status} AND h.currentstate = 1
+                  AND {_live("h")})"""  # noqa: S608 - this module's constants only
+    branch = """(SELECT q.link_object_id, q.createdat FROM smartcrop_programimage q
+            WHERE {provider}q.status = {status} AND {which} AND {nobody_holds}
+            ORDER BY q.createdat, q.link_object_id
+            LIMIT :window)"""
+    free = branch.format(
+        provider=provider,
+        status=status,
+        which="q.currentstate = 0",
+        nobody_holds=nobody_holds,
+    )
+    expired = branch.format(
+        provider=provider,
+        status=status,
+        which=f"q.currentstate = 1 AND {_expired('q')}",
+        nobody_holds=nobody_holds,
+    )
+    return f"""{free}
+        UNION ALL
+        {expired}
+        ORDER BY createdat, link_object_id
+        LIMIT :window"""  # noqa: S608 - built from this module's constants only
 
 
 def _pick_oldest(status: int, with_provider: bool) -> str:
-    """CTEs ``pick`` (the programme) and ``old`` (its free rows, row-locked)."""
+    """CTEs ``pick`` (the programme) and ``old`` (its free or expired rows, locked).
+
+    The rows are locked with SKIP LOCKED and taken only when every one the snapshot
+    shows free could be locked and still is: a claim never waits on a row lock. (The
+    statement's snapshot can predate another claim's commit: then the programme's
+    rows are already held and being written by their new holder, and waiting for
+    them while holding some could deadlock with that writer.) Otherwise nothing
+    moves and the claim tries again with a fresh snapshot.
+    """
     provider_of_rows = "AND p.providername = :provider" if with_provider else ""
+    rows_of_pick = f"""smartcrop_programimage p
+        JOIN pick ON pick.link_object_id = p.link_object_id
+        WHERE p.status = {status} AND (p.currentstate = 0 OR {_expired("p")})
+          {provider_of_rows}"""  # noqa: S608 - built from this module's constants only
     return f"""pick AS MATERIALIZED (
         SELECT c.link_object_id FROM (
-            SELECT q.link_object_id FROM smartcrop_programimage q
-            WHERE {_queue_filter("q", status, with_provider)}
-            ORDER BY q.createdat, q.link_object_id
-            LIMIT :window
+            {_candidates(status, with_provider)}
         ) c
         WHERE pg_try_advisory_xact_lock(:ns, hashtext(c.link_object_id))
         LIMIT 1
     ),
-    old AS (
-        SELECT p.id, p.lockedby FROM smartcrop_programimage p
-        JOIN pick ON pick.link_object_id = p.link_object_id
-        WHERE p.status = {status} AND p.currentstate = 0 {provider_of_rows}
+    locked AS (
+        SELECT p.id, p.lockedby FROM {rows_of_pick}
         ORDER BY p.id
-        FOR UPDATE OF p
+        FOR UPDATE OF p SKIP LOCKED
+    ),
+    old AS (
+        SELECT id, lockedby FROM locked
+        WHERE (SELECT count(*) FROM locked) = (SELECT count(*) FROM {rows_of_pick})
     )"""  # noqa: S608 - built from this module's constants only
 
 
 _OPERATOR_PICK = _pick_oldest(1, with_provider=True)
 _QA_PICK = _pick_oldest(2, with_provider=False)
+_OPERATOR_WAITING = text(
+    f"SELECT EXISTS ({_candidates(1, with_provider=True)})"  # noqa: S608
+)
+_QA_WAITING = text(
+    f"SELECT EXISTS ({_candidates(2, with_provider=False)})"
+)  # noqa: S608
 
-_QA_PROGRAMME_ROWS = """old AS (
+_QA_PROGRAMME_ROWS = f"""old AS (
     SELECT id, lockedby FROM smartcrop_programimage
-    WHERE link_object_id = :program_id AND status = 2 AND currentstate = 0
+    WHERE link_object_id = :program_id AND status = 2
+      AND (currentstate = 0 OR {_expired("smartcrop_programimage")})
     ORDER BY id
     FOR UPDATE
-)"""
+)"""  # noqa: S608 - built from this module's constants only
+
+# The programme the user holds (live locks only) in this queue, all its held rows.
+_RESUME = text(f"""
+    SELECT id, link_object_id, (width IS NULL OR height IS NULL)
+    FROM smartcrop_programimage r
+    WHERE lockedby = :user AND currentstate = 1 AND status = :status AND {_live("r")}
+      AND link_object_id = (
+        SELECT link_object_id FROM smartcrop_programimage o
+        WHERE lockedby = :user AND currentstate = 1 AND status = :status
+          AND {_live("o")}
+          AND (CAST(:provider AS text) IS NULL OR providername = :provider)
+        ORDER BY lockedat, createdat, link_object_id LIMIT 1)
+    ORDER BY id
+    """)  # noqa: S608 - built from this module's constants only
+
+_HELD = text(f"""
+    SELECT id FROM smartcrop_programimage r
+    WHERE lockedby = :user AND currentstate = 1 AND status = :status
+      AND link_object_id = :program_id AND {_live("r")}
+    ORDER BY id
+    """)  # noqa: S608 - built from this module's constants only
 
 
 def _held(
-    session: Session, user_id: int, status: int, program_id: str | None = None
+    session: Session,
+    user_id: int,
+    status: int,
+    program_id: str,
+    timeout_minutes: int,
 ) -> list[int]:
     return list(
         session.scalars(
-            text(
-                "SELECT id FROM smartcrop_programimage"
-                " WHERE lockedby = :user AND currentstate = 1 AND status = :status"
-                " AND link_object_id = :program_id ORDER BY id"
-            ),
-            {"user": user_id, "status": status, "program_id": program_id},
+            _HELD,
+            {
+                "user": user_id,
+                "status": status,
+                "program_id": program_id,
+                "minutes": timeout_minutes,
+            },
         )
     )
 
 
 def _resume(
-    session: Session, user_id: int, status: int, provider: str | None
+    session: Session,
+    user_id: int,
+    status: int,
+    provider: str | None,
+    timeout_minutes: int,
 ) -> Claimed | None:
-    """The programme the user already holds in this queue, if any.
+    """The programme the user already holds in this queue, if any (one statement).
 
     Claiming is idempotent per user: a reload of the page gives the operator the same
-    programme back instead of locking a second one.
+    programme back instead of locking a second one. A lock of theirs that has expired
+    is not resumed: its rows are free again, for them as for anyone.
     """
-    program_id = session.scalar(
-        text(
-            "SELECT link_object_id FROM smartcrop_programimage"
-            " WHERE lockedby = :user AND currentstate = 1 AND status = :status"
-            " AND (CAST(:provider AS text) IS NULL OR providername = :provider)"
-            " ORDER BY lockedat, createdat, link_object_id LIMIT 1"
-        ),
-        {"user": user_id, "status": status, "provider": provider},
-    )
-    if program_id is None:
+    rows = session.execute(
+        _RESUME,
+        {
+            "user": user_id,
+            "status": status,
+            "provider": provider,
+            "minutes": timeout_minutes,
+        },
+    ).all()
+    if not rows:
         return None
-    return Claimed(program_id, _held(session, user_id, status, program_id))
+    return Claimed(rows[0][1], [row[0] for row in rows], any(row[2] for row in rows))
 
 
 def _claim_oldest(
     session: Session,
     selection: str,
+    waiting: TextClause,
     params: dict[str, object],
     status: int,
     *,
     owner_id: int,
     actor_id: int,
+    timeout_minutes: int,
 ) -> Claimed | None:
     move = CLAIM if status == 1 else QA_CLAIM
-    values = {**params, "window": CANDIDATE_WINDOW, "ns": CLAIM_LOCK_NAMESPACE}
-    queue = _queue_filter("q", status, with_provider="provider" in params)
-    waiting = text(
-        f"SELECT EXISTS (SELECT 1 FROM smartcrop_programimage q WHERE {queue})"  # noqa: S608
-    )
+    values = {
+        **params,
+        "window": CANDIDATE_WINDOW,
+        "ns": CLAIM_LOCK_NAMESPACE,
+        "minutes": timeout_minutes,
+    }
     for attempt in range(MAX_ATTEMPTS):
-        moved = apply_move(
-            session, move, selection, values, owner_id=owner_id, actor_id=actor_id
+        moved = apply_move_rows(
+            session,
+            move,
+            selection,
+            values,
+            owner_id=owner_id,
+            actor_id=actor_id,
+            take_over_after_minutes=timeout_minutes,
         )
         if moved:
-            program_id = session.scalar(
-                text(
-                    "SELECT link_object_id FROM smartcrop_programimage WHERE id = :id"
-                ),
-                {"id": moved[0]},
+            return Claimed(
+                moved[0].program_id,
+                [row.id for row in moved],
+                any(row.unsized for row in moved),
             )
-            return Claimed(program_id, moved)
-        if not session.scalar(waiting, params):
+        if not session.scalar(waiting, values):
             return None
         time.sleep(RETRY_DELAY_SECONDS * (2**attempt))
     # Every waiting programme is being taken by someone else right now.
@@ -173,24 +276,26 @@ def claim_for_operator(
     actor_id: int | None = None,
     lock_timeout_minutes: int,
 ) -> Claimed | None:
-    """(1,0) -> (1,1): the oldest programme of the provider's queue, all its free rows.
+    """(1,0) -> (1,1): the oldest programme of the provider's queue, all its free rows
+    (and its rows whose lock has expired, taken over).
 
     Returns None when the queue is empty. Does not commit.
     """
     provider_name = (provider_name or "").strip()
     if not provider_name:
         raise InvalidInput("providerName is required")
-    release_expired_locks(session, lock_timeout_minutes)
-    held = _resume(session, user_id, 1, provider_name)
+    held = _resume(session, user_id, 1, provider_name, lock_timeout_minutes)
     if held is not None:
         return held
     return _claim_oldest(
         session,
         _OPERATOR_PICK,
+        _OPERATOR_WAITING,
         {"provider": provider_name},
         1,
         owner_id=user_id,
         actor_id=actor_id if actor_id is not None else user_id,
+        timeout_minutes=lock_timeout_minutes,
     )
 
 
@@ -202,7 +307,8 @@ def claim_for_qa(
     actor_id: int | None = None,
     lock_timeout_minutes: int,
 ) -> Claimed | None:
-    """(2,0) -> (2,1): that programme's QA rows, or the oldest programme in QA.
+    """(2,0) -> (2,1): that programme's QA rows, or the oldest programme in QA (its
+    rows whose lock has expired taken over, as for operators).
 
     Returns None when no programme id was given and the QA queue is empty. Does not
     commit.
@@ -211,13 +317,21 @@ def claim_for_qa(
     # Serialise with the QA toggle (identity.set_qc_disabled locks this row FOR
     # UPDATE): QA is never switched off between its check and a claim landing.
     session.execute(text("SELECT 1 FROM smartcrop_settings WHERE id = 1 FOR SHARE"))
-    release_expired_locks(session, lock_timeout_minutes)
     program_id = (program_id or "").strip() or None
     if program_id is None:
-        held = _resume(session, user_id, 2, None)
+        held = _resume(session, user_id, 2, None, lock_timeout_minutes)
         if held is not None:
             return held
-        return _claim_oldest(session, _QA_PICK, {}, 2, owner_id=user_id, actor_id=actor)
+        return _claim_oldest(
+            session,
+            _QA_PICK,
+            _QA_WAITING,
+            {},
+            2,
+            owner_id=user_id,
+            actor_id=actor,
+            timeout_minutes=lock_timeout_minutes,
+        )
 
     # One programme asked for by id: wait for (do not skip) a claim in progress on it.
     session.execute(
@@ -226,24 +340,27 @@ def claim_for_qa(
     )
     rows = session.execute(
         text(
-            "SELECT status, currentstate, lockedby FROM smartcrop_programimage"
-            " WHERE link_object_id = :program_id"
+            "SELECT status, currentstate, lockedby,"
+            " coalesce(lockedat < now() - make_interval(mins => CAST(:minutes AS"
+            " integer)), false)"
+            " FROM smartcrop_programimage WHERE link_object_id = :program_id"
         ),
-        {"program_id": program_id},
+        {"program_id": program_id, "minutes": lock_timeout_minutes},
     ).all()
     if not rows:
         raise NotFound(f"there is no programme {program_id}")
-    if any(s == 2 and c == 1 and who != user_id for s, c, who in rows):
+    if any(s == 2 and c == 1 and who != user_id and not old for s, c, who, old in rows):
         raise Conflict(f"programme {program_id} is being reviewed by another user")
-    apply_move(
+    apply_move_rows(
         session,
         QA_CLAIM,
         _QA_PROGRAMME_ROWS,
-        {"program_id": program_id},
+        {"program_id": program_id, "minutes": lock_timeout_minutes},
         owner_id=user_id,
         actor_id=actor,
+        take_over_after_minutes=lock_timeout_minutes,
     )
-    held = _held(session, user_id, 2, program_id)
+    held = _held(session, user_id, 2, program_id, lock_timeout_minutes)
     if not held:
         raise Conflict(f"programme {program_id} has no images waiting for QA")
     return Claimed(program_id, held)
@@ -258,12 +375,14 @@ def claim_operator_programme(
     lock_timeout_minutes: int,
     read_size: Callable[[str], tuple[int, int]] = read_image_size,
 ) -> Claimed | None:
-    """GetImageInfo: claim, commit, then read the source sizes the rows lack.
+    """GetImageInfo: claim, and when some rows lack a size, commit and read them.
 
-    The claim is committed first so that no row or advisory lock is held while the
-    source images are fetched, and so that it stands when a source cannot be read:
-    the operator then holds the programme and can reject the broken image (the 400
-    says which). Claiming again resumes the same programme and retries the read.
+    With sizes to read, the claim is committed first so that no row or advisory lock
+    is held while the source images are fetched, and so that it stands when a source
+    cannot be read: the operator then holds the programme and can reject the broken
+    image (the 400 says which). Claiming again resumes the same programme and retries
+    the read. Without (the usual case), nothing waits on the network and the claim
+    is committed with the request, in one transaction.
     """
     claimed = claim_for_operator(
         session,
@@ -272,7 +391,7 @@ def claim_operator_programme(
         actor_id=actor_id,
         lock_timeout_minutes=lock_timeout_minutes,
     )
-    session.commit()
-    if claimed is not None:
+    if claimed is not None and claimed.unsized:
+        session.commit()
         fill_missing_sizes(session, claimed.image_ids, read_size=read_size)
     return claimed

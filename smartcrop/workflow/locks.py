@@ -1,10 +1,12 @@
 """Locks on work items: who holds what, expiry, and releasing.
 
 A lock is ``currentstate = 1`` with ``lockedby``/``lockedat``. It lasts
-``smartcrop_service.lock_timeout_minutes``; after that it is treated as free:
-claims release expired locks first (in SQL, before they pick), a periodic job may call
-:func:`release_expired_locks`, and writes by the former holder are refused (409) even
-before the lock has been released, so an expired lock never lets two users write.
+``smartcrop_service.lock_timeout_minutes``; after that it is treated as free: a claim
+takes over the expired locks of the programme it picks in its own statement (with the
+``expire`` audit row a release would write; see ``claims``), the periodic job
+(``pipelines/maintenance.py``) calls :func:`release_expired_locks` for the rest, and
+writes by the former holder are refused (409) even before the lock has been released,
+so an expired lock never lets two users write.
 """
 
 from __future__ import annotations

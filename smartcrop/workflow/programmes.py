@@ -16,29 +16,35 @@ from sqlalchemy.orm import Session
 from smartcrop.renditions.cdn import cdn_url
 from smartcrop.renditions.storage import RenditionStorage, StorageError
 from smartcrop.settings import Settings
-from smartcrop.suggest.store import suggestions_by_image
 
 log = logging.getLogger(__name__)
 
-_IMAGES = text("""
+# The programme's images with, per image, its renditions and its stored crop
+# suggestions as JSON arrays: one statement (one round trip) for the whole answer.
+# The suggestions are read as smartcrop.suggest.store.suggestions_by_image reads them
+# (tests/workflow/test_programmes.py holds the two to the same answer).
+_PROGRAMME = text("""
     SELECT p.id, p.link_object_id, p.providername, p.programtitle, p.imageurl,
            p.imagetypeid, coalesce(t.title, p.imagetype), p.languageid,
            coalesce(l.title, p.language), p.width, p.height, p.status,
-           p.currentstate, p.lockedby, p.rejectreasonid, p.notes
+           p.currentstate, p.lockedby, p.rejectreasonid, p.notes,
+           (SELECT json_agg(json_build_array(a.aspectratioid, ar.title, a.cropx,
+                       a.cropy, a.cropwidth, a.cropheight, a.imageurl, a.storagekey)
+                       ORDER BY a.aspectratioid)
+            FROM smartcrop_aspectratioimages a
+            JOIN smartcrop_aspectratio_lookup ar ON ar.id = a.aspectratioid
+            WHERE a.programimageid = p.id) AS renditions,
+           (SELECT json_agg(json_build_array(s.aspectratioid, sr.title, s.x, s.y,
+                       s.width, s.height, s.score, s.method)
+                       ORDER BY s.aspectratioid)
+            FROM smartcrop_cropsuggestion s
+            JOIN smartcrop_aspectratio_lookup sr ON sr.id = s.aspectratioid
+            WHERE s.programimageid = p.id) AS suggestions
     FROM smartcrop_programimage p
     LEFT JOIN smartcrop_imagetype_lookup t ON t.id = p.imagetypeid
     LEFT JOIN smartcrop_imagelanguage_lookup l ON l.id = p.languageid
     WHERE p.id = ANY(:ids)
     ORDER BY p.id
-    """)
-
-_RENDITIONS = text("""
-    SELECT a.programimageid, a.aspectratioid, ar.title, a.cropx, a.cropy,
-           a.cropwidth, a.cropheight, a.imageurl, a.storagekey
-    FROM smartcrop_aspectratioimages a
-    JOIN smartcrop_aspectratio_lookup ar ON ar.id = a.aspectratioid
-    WHERE a.programimageid = ANY(:ids)
-    ORDER BY a.programimageid, a.aspectratioid
     """)
 
 
@@ -63,25 +69,9 @@ def build_programme(
 
     With ``storage``, each rendition's ``ImageBase64`` is its stored image.
     """
-    images = session.execute(_IMAGES, {"ids": list(image_ids)}).all()
+    images = session.execute(_PROGRAMME, {"ids": list(image_ids)}).all()
     if not images:
         return None
-    renditions: dict[int, list[dict[str, Any]]] = {}
-    for row in session.execute(_RENDITIONS, {"ids": list(image_ids)}):
-        image_id, ratio_id, title, x, y, width, height, url, key = row
-        renditions.setdefault(image_id, []).append(
-            {
-                "AspectRatioId": ratio_id,
-                "AspectRatio": title,
-                "X": x,
-                "Y": y,
-                "Width": width,
-                "Height": height,
-                "Url": cdn_url(url, settings),
-                "ImageBase64": _read_base64(storage, key) if storage else None,
-            }
-        )
-    suggestions = suggestions_by_image(session, image_ids)
     first = images[0]
     return {
         "ProgramId": first.link_object_id,
@@ -102,9 +92,43 @@ def build_programme(
                 "LockedBy": row[13],
                 "RejectReasonId": row[14],
                 "Notes": row[15] or "",
-                "Renditions": renditions.get(row[0], []),
-                "Suggestions": suggestions.get(row[0], []),
+                "Renditions": [
+                    _rendition(item, settings, storage) for item in row[16] or ()
+                ],
+                "Suggestions": [_suggestion(item) for item in row[17] or ()],
             }
             for row in images
         ],
+    }
+
+
+def _rendition(
+    item: list[Any], settings: Settings, storage: RenditionStorage | None
+) -> dict[str, Any]:
+    ratio_id, title, x, y, width, height, url, key = item
+    return {
+        "AspectRatioId": ratio_id,
+        "AspectRatio": title,
+        "X": x,
+        "Y": y,
+        "Width": width,
+        "Height": height,
+        "Url": cdn_url(url, settings),
+        "ImageBase64": _read_base64(storage, key) if storage else None,
+    }
+
+
+def _suggestion(item: list[Any]) -> dict[str, Any]:
+    # JSON carries a float8 in its shortest exact form, so Score is the very float
+    # the column holds.
+    ratio_id, title, x, y, width, height, score, method = item
+    return {
+        "AspectRatioId": ratio_id,
+        "AspectRatio": title,
+        "X": x,
+        "Y": y,
+        "Width": width,
+        "Height": height,
+        "Score": float(score),
+        "Method": method,
     }

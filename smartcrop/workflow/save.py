@@ -31,6 +31,7 @@ from smartcrop.renditions.validation import (
     decode_image,
 )
 from smartcrop.settings import Settings
+from smartcrop.workflow.cache import TtlCache
 from smartcrop.workflow.locks import LockedRow, lock_rows_by_id, require_held
 from smartcrop.workflow.states import (
     FREE,
@@ -49,10 +50,22 @@ log = logging.getLogger(__name__)
 QaRoute = Callable[[Session, str], int]
 
 
-def default_qa_route(session: Session, program_id: str) -> int:
-    from smartcrop.routing import qa_route  # the QA toggle and rules live there
+# The QA toggle and the newest active Status 2 rule, as smartcrop.routing.qa_route
+# reads them, in one round trip. Read on every save, never cached: switching QA off
+# or changing a rule applies to the next save.
+_ROUTE_INPUTS = text("""
+    SELECT (SELECT qcdisabled FROM smartcrop_settings WHERE id = 1),
+           (SELECT percentage FROM smartcrop_rule
+            WHERE isactive IS true AND status = 2
+            ORDER BY createdat DESC, id DESC LIMIT 1)
+    """)
 
-    return qa_route(session, program_id)
+
+def default_qa_route(session: Session, program_id: str) -> int:
+    from smartcrop.routing import route_for  # the QA routing rules live there
+
+    disabled, percentage = session.execute(_ROUTE_INPUTS).one()
+    return route_for(program_id, bool(disabled), percentage)
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,15 @@ class _Write:
 STAGE_NAMES = {OPERATOR_QUEUE: "operator", QA_QUEUE: "QA"}
 
 
-def aspect_ratios(session: Session) -> dict[int, AspectRatioSpec]:
+# The aspect-ratio lookup changes only with a migration, and every save needs it: it
+# is read at most every few seconds per process (and per database).
+ASPECT_RATIO_MAX_AGE_SECONDS = 5.0
+_aspect_ratio_cache: TtlCache[dict[int, AspectRatioSpec]] = TtlCache(
+    ASPECT_RATIO_MAX_AGE_SECONDS
+)
+
+
+def _read_aspect_ratios(session: Session) -> dict[int, AspectRatioSpec]:
     rows = session.execute(
         text(
             "SELECT id, title, ratiowidth, ratioheight"
@@ -98,6 +119,11 @@ def aspect_ratios(session: Session) -> dict[int, AspectRatioSpec]:
         )
     )
     return {row[0]: AspectRatioSpec(*row) for row in rows}
+
+
+def aspect_ratios(session: Session) -> dict[int, AspectRatioSpec]:
+    """The aspect-ratio lookup by id (at most ASPECT_RATIO_MAX_AGE_SECONDS old)."""
+    return dict(_aspect_ratio_cache.get(session, _read_aspect_ratios))
 
 
 def check_stage(row: LockedRow, stage_statuses: tuple[int, ...]) -> None:
@@ -150,19 +176,69 @@ def _existing_keys(
     return {(row[0], row[1]): row[2] for row in rows}
 
 
+# Every rendition of a request in one statement, answering the storage key each one
+# replaces (``prev`` reads the rows as they were before this statement's upsert).
 _UPSERT = text("""
-    INSERT INTO smartcrop_aspectratioimages (programimageid, link_object_id,
-        aspectratioid, cropx, cropy, cropwidth, cropheight, storagekey, imageurl,
-        filesize, createdby, updatedby)
-    VALUES (:image_id, :program_id, :ratio_id, :x, :y, :w, :h, :key, :url, :size,
-        :owner, :owner)
-    ON CONFLICT (link_object_id, aspectratioid, programimageid) DO UPDATE SET
-        cropx = EXCLUDED.cropx, cropy = EXCLUDED.cropy,
-        cropwidth = EXCLUDED.cropwidth, cropheight = EXCLUDED.cropheight,
-        storagekey = EXCLUDED.storagekey, imageurl = EXCLUDED.imageurl,
-        filesize = EXCLUDED.filesize, updatedby = EXCLUDED.updatedby,
-        updatedat = now()
+    WITH new AS (
+        SELECT * FROM unnest(
+            CAST(:image_ids AS bigint[]), CAST(:ratio_ids AS integer[]),
+            CAST(:xs AS integer[]), CAST(:ys AS integer[]),
+            CAST(:ws AS integer[]), CAST(:hs AS integer[]),
+            CAST(:keys AS text[]), CAST(:urls AS text[]), CAST(:sizes AS bigint[]))
+            AS n(image_id, ratio_id, x, y, w, h, key, url, size)
+    ),
+    prev AS (
+        SELECT a.programimageid, a.aspectratioid, a.storagekey
+        FROM smartcrop_aspectratioimages a
+        JOIN new ON a.programimageid = new.image_id AND a.aspectratioid = new.ratio_id
+    ),
+    upserted AS (
+        INSERT INTO smartcrop_aspectratioimages (programimageid, link_object_id,
+            aspectratioid, cropx, cropy, cropwidth, cropheight, storagekey, imageurl,
+            filesize, createdby, updatedby)
+        SELECT image_id, :program_id, ratio_id, x, y, w, h, key, url, size,
+            :owner, :owner
+        FROM new
+        ON CONFLICT (link_object_id, aspectratioid, programimageid) DO UPDATE SET
+            cropx = EXCLUDED.cropx, cropy = EXCLUDED.cropy,
+            cropwidth = EXCLUDED.cropwidth, cropheight = EXCLUDED.cropheight,
+            storagekey = EXCLUDED.storagekey, imageurl = EXCLUDED.imageurl,
+            filesize = EXCLUDED.filesize, updatedby = EXCLUDED.updatedby,
+            updatedat = now()
+    )
+    SELECT programimageid, aspectratioid, storagekey FROM prev
     """)
+
+
+def _upsert_renditions(
+    session: Session,
+    program_id: str,
+    writes: list[_Write],
+    keys: list[str],
+    *,
+    owner_id: int,
+    settings: Settings,
+) -> dict[tuple[int, int], str]:
+    """Insert or update these renditions; returns the keys they had before."""
+    if not writes:
+        return {}
+    rows = session.execute(
+        _UPSERT,
+        {
+            "program_id": program_id,
+            "owner": owner_id,
+            "image_ids": [w.image.id for w in writes],
+            "ratio_ids": [w.aspect.id for w in writes],
+            "xs": [w.rendition.x for w in writes],
+            "ys": [w.rendition.y for w in writes],
+            "ws": [w.rendition.width for w in writes],
+            "hs": [w.rendition.height for w in writes],
+            "keys": keys,
+            "urls": [public_url(settings, key) for key in keys],
+            "sizes": [len(w.decoded.data) for w in writes],
+        },
+    )
+    return {(row[0], row[1]): row[2] for row in rows}
 
 
 def save_crops(
@@ -220,36 +296,25 @@ def save_crops(
     writes = _validate_renditions(session, request, rows, settings)
 
     # Nothing was refused: write the rows, move the images, then store the files.
-    existing = _existing_keys(session, image_ids)
-    stored: list[tuple[str, DecodedImage]] = []
-    stale_keys: list[str] = []
-    for write in writes:
-        key = rendition_key(
+    keys = [
+        rendition_key(
             write.image.provider_name,
             program_id,
             write.image.id,
             write.aspect.title,
             write.decoded.extension,
         )
-        old_key = existing.get((write.image.id, write.aspect.id))
+        for write in writes
+    ]
+    previous = _upsert_renditions(
+        session, program_id, writes, keys, owner_id=owner_id, settings=settings
+    )
+    stored: list[tuple[str, DecodedImage]] = []
+    stale_keys: list[str] = []
+    for write, key in zip(writes, keys, strict=True):
+        old_key = previous.get((write.image.id, write.aspect.id))
         if old_key is not None and old_key != key:
             stale_keys.append(old_key)  # the format changed: png <-> jpg
-        session.execute(
-            _UPSERT,
-            {
-                "image_id": write.image.id,
-                "program_id": program_id,
-                "ratio_id": write.aspect.id,
-                "x": write.rendition.x,
-                "y": write.rendition.y,
-                "w": write.rendition.width,
-                "h": write.rendition.height,
-                "key": key,
-                "url": public_url(settings, key),
-                "size": len(write.decoded.data),
-                "owner": owner_id,
-            },
-        )
         stored.append((key, write.decoded))
 
     for (move, reason), ids in groups.items():

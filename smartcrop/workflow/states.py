@@ -133,6 +133,31 @@ def _set_clause(move: Move) -> str:
     return ", ".join(parts)
 
 
+class MovedRow(NamedTuple):
+    """A row a move changed: its id, its programme, and whether it lacks a size."""
+
+    id: int
+    program_id: str
+    unsized: bool  # width or height unknown: the source must be read (sources.py)
+
+
+# An expired lock's row, taken over by a claim, gets this audit row first: the trail
+# reads as if the lock had been released (action "expire", no user, the former holder
+# in details) and then claimed, exactly as when a separate release ran first.
+_TAKEOVER_TRAIL = f"""trail AS (
+            SELECT 0 AS step, programimageid, link_object_id,
+                CAST(NULL AS integer) AS userid, CAST('expire' AS varchar) AS action,
+                fromstatus, CAST({LOCKED} AS smallint) AS fromstate,
+                fromstatus AS tostatus, CAST({FREE} AS smallint) AS tostate,
+                CAST(NULL AS smallint) AS rejectreasonid,
+                jsonb_build_object('lockedby', previousholder) AS details
+            FROM moved WHERE previousholder IS NOT NULL
+            UNION ALL
+            SELECT 1, {audit.AUDIT_COLUMNS} FROM moved
+        ),
+        audited AS ({audit.insert_from("trail", order_by="step, programimageid")})"""  # noqa: S608 - constants of this package
+
+
 def apply_move(
     session: Session,
     move: Move,
@@ -144,6 +169,7 @@ def apply_move(
     reject_reason_id: int | None = None,
     action: str | None = None,
     details: Mapping[str, Any] | None = None,
+    take_over_after_minutes: int | None = None,
 ) -> list[int]:
     """Move the selected rows by ``move``; returns the ids moved, in id order.
 
@@ -153,18 +179,75 @@ def apply_move(
     for (the new lock holder, the cropper/reviewer stamped on the row); ``actor_id``
     the user who made the request (the audit row's user; None for the system).
     Rows not in ``move.source`` are never touched whatever the selection says.
+
+    ``take_over_after_minutes`` (claims only: a move from a free to a locked state)
+    also moves selected rows of the source status whose lock is older than that, each
+    with an ``expire`` audit row before the move's own, in the same statement: a claim
+    is never blocked by an expired lock and needs no separate release first.
     """
+    return [
+        row.id
+        for row in apply_move_rows(
+            session,
+            move,
+            selection,
+            params,
+            owner_id=owner_id,
+            actor_id=actor_id,
+            reject_reason_id=reject_reason_id,
+            action=action,
+            details=details,
+            take_over_after_minutes=take_over_after_minutes,
+        )
+    ]
+
+
+def apply_move_rows(
+    session: Session,
+    move: Move,
+    selection: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    owner_id: int | None,
+    actor_id: int | None,
+    reject_reason_id: int | None = None,
+    action: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    take_over_after_minutes: int | None = None,
+) -> list[MovedRow]:
+    """:func:`apply_move`, answering each moved row's programme and whether it has
+    no size yet (so a claim needs no second read for either)."""
     if move.needs_reason and reject_reason_id is None:
         raise InvalidInput(f"{move.action} needs a RejectReasonId")
-    # The previous lock holder goes into the audit details when someone else ends
-    # or takes over a lock (expiry, admin release), so the trail says whose it was.
+    take_over = take_over_after_minutes is not None
+    if take_over and not (move.source.state == FREE and move.target.state == LOCKED):
+        raise ValueError(f"only a claim takes over expired locks, not {move.action}")
+    if take_over:
+        source = """p.status = :from_status AND (p.currentstate = :from_state
+              OR (p.currentstate = 1 AND p.lockedat
+                  < now() - make_interval(mins => CAST(:take_over AS integer))))"""
+        # The lock was (as the audit tells it) released first, so the claim itself
+        # takes a free row and names no former holder.
+        move_details = "CAST(:details AS jsonb)"
+        trail = _TAKEOVER_TRAIL
+    else:
+        source = "p.status = :from_status AND p.currentstate = :from_state"
+        # The previous lock holder goes into the audit details when someone else
+        # ends or takes over a lock (expiry, admin release), so the trail says whose
+        # it was.
+        move_details = """CASE
+                     WHEN old.lockedby IS DISTINCT FROM CAST(:actor AS integer)
+                          AND old.lockedby IS NOT NULL
+                     THEN CAST(:details AS jsonb)
+                          || jsonb_build_object('lockedby', old.lockedby)
+                     ELSE CAST(:details AS jsonb) END"""
+        trail = f"audited AS ({audit.insert_from('moved')})"
     statement = f"""
         WITH {selection},
         moved AS (
             UPDATE smartcrop_programimage p SET {_set_clause(move)}
             FROM old
-            WHERE p.id = old.id
-              AND p.status = :from_status AND p.currentstate = :from_state
+            WHERE p.id = old.id AND {source}
             RETURNING p.id AS programimageid, p.link_object_id,
                 CAST(:actor AS integer) AS userid,
                 CAST(:action AS varchar) AS action,
@@ -172,14 +255,13 @@ def apply_move(
                 CAST(:from_state AS smallint) AS fromstate,
                 p.status AS tostatus, p.currentstate AS tostate,
                 CAST(:reason AS smallint) AS rejectreasonid,
-                CASE WHEN old.lockedby IS DISTINCT FROM CAST(:actor AS integer)
-                          AND old.lockedby IS NOT NULL
-                     THEN CAST(:details AS jsonb)
-                          || jsonb_build_object('lockedby', old.lockedby)
-                     ELSE CAST(:details AS jsonb) END AS details
+                {move_details} AS details,
+                old.lockedby AS previousholder,
+                (p.width IS NULL OR p.height IS NULL) AS unsized
         ),
-        audited AS ({audit.insert_from("moved")})
-        SELECT programimageid FROM moved ORDER BY programimageid
+        {trail}
+        SELECT programimageid, link_object_id, unsized FROM moved
+        ORDER BY programimageid
     """  # noqa: S608 - every interpolated piece is a constant of this package
     extra = dict(details or {})
     if owner_id is not None and actor_id is not None and owner_id != actor_id:
@@ -196,12 +278,28 @@ def apply_move(
         to_state=move.target.state,
         details=json.dumps(extra),
     )
-    return list(session.scalars(text(statement), values))
+    if take_over:
+        values["take_over"] = take_over_after_minutes
+    return [
+        MovedRow(row[0], row[1], row[2])
+        for row in session.execute(text(statement), values)
+    ]
 
 
-BY_IDS = """old AS (
-    SELECT id, lockedby FROM smartcrop_programimage
+# These rows by id, all or nothing in SQL: they are row-locked (so what is read is
+# their current version), and ``old`` keeps them only when every one of the ids is in
+# the move's source state; otherwise the statement moves nothing and writes no audit
+# row.
+# (``locked`` is read twice, so PostgreSQL materialises it and locks each row once.)
+_ALL_BY_IDS = """locked AS (
+    SELECT id, lockedby, status, currentstate FROM smartcrop_programimage
     WHERE id = ANY(:ids) ORDER BY id FOR UPDATE
+),
+old AS (
+    SELECT id, lockedby FROM locked
+    WHERE (SELECT count(*) FROM locked
+           WHERE status = :from_status AND currentstate = :from_state)
+          = CAST(:wanted AS integer)
 )"""
 
 
@@ -217,25 +315,25 @@ def move_rows(
     """Move exactly these rows (already locked and checked by the caller).
 
     All or nothing: if any row is not in the move's source state, nothing moves and
-    the move is refused (409), so a stale caller cannot half-move a programme.
+    the move is refused (409), so a stale caller cannot half-move a programme. The
+    statement itself decides that (see ``_ALL_BY_IDS``), so a refused move leaves the
+    caller's transaction as it was without a savepoint around it.
     """
     wanted = sorted(set(image_ids))
-    # A savepoint, so a refused move leaves the caller's transaction as it was.
-    with session.begin_nested():
-        moved = apply_move(
-            session,
-            move,
-            BY_IDS,
-            {"ids": wanted},
-            owner_id=owner_id,
-            actor_id=actor_id,
-            reject_reason_id=reject_reason_id,
+    moved = apply_move(
+        session,
+        move,
+        _ALL_BY_IDS,
+        {"ids": wanted, "wanted": len(wanted)},
+        owner_id=owner_id,
+        actor_id=actor_id,
+        reject_reason_id=reject_reason_id,
+    )
+    if moved != wanted:
+        raise Conflict(
+            f"work items {sorted(set(wanted) - set(moved))} are no longer in "
+            f"state {move.source}"
         )
-        if moved != wanted:
-            raise Conflict(
-                f"work items {sorted(set(wanted) - set(moved))} are no longer in "
-                f"state {move.source}"
-            )
     return moved
 
 

@@ -140,3 +140,76 @@ def test_finishing_stamps_the_cropper_and_completing_the_completer(
             {"id": image},
         ).one()
     assert tuple(row) == (operator, True, operator, True, None)
+
+
+def test_a_refused_move_leaves_the_transaction_as_it_was_without_a_savepoint(
+    engine: Engine,
+) -> None:
+    from sqlalchemy import event
+
+    operator = add_user(engine, "operator")
+    done = add_item(engine, "SH1", status=1, state=1, locked_by=operator)
+    held = add_item(engine, "SH2", status=1, state=1, locked_by=operator)
+    free = add_item(engine, "SH2", status=1, state=0)
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with sessions(engine).begin() as session:
+            move_rows(
+                session, states.FINISH_TO_QA, [done], owner_id=operator, actor_id=1
+            )
+            with pytest.raises(Conflict, match="no longer in state"):
+                move_rows(
+                    session,
+                    states.FINISH_TO_QA,
+                    [held, free],
+                    owner_id=operator,
+                    actor_id=operator,
+                )
+            # The transaction goes on, and commits the first move alone.
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(sent) == 2 and not any("SAVEPOINT" in s for s in sent)
+    assert read_states(engine, done, held, free) == [
+        (2, 0, None),
+        (1, 1, operator),
+        (1, 0, None),
+    ]
+    assert [r["programimageid"] for r in audit_rows(engine)] == [done]
+
+
+def test_moving_ids_that_do_not_exist_moves_nothing(engine: Engine) -> None:
+    operator = add_user(engine, "operator")
+    held = add_item(engine, "SH1", status=1, state=1, locked_by=operator)
+    with (
+        sessions(engine).begin() as session,
+        pytest.raises(Conflict, match="no longer in state"),
+    ):
+        move_rows(
+            session,
+            states.FINISH_TO_QA,
+            [held, held + 1000],
+            owner_id=operator,
+            actor_id=operator,
+        )
+    assert read_states(engine, held) == [(1, 1, operator)]
+    assert audit_rows(engine) == []
+
+
+def test_only_a_claim_may_take_over_expired_locks(engine: Engine) -> None:
+    with (
+        sessions(engine).begin() as session,
+        pytest.raises(ValueError, match="only a claim"),
+    ):
+        states.apply_move(
+            session,
+            states.APPROVE,
+            "old AS (SELECT id, lockedby FROM smartcrop_programimage)",
+            owner_id=None,
+            actor_id=None,
+            take_over_after_minutes=30,
+        )
