@@ -5,7 +5,7 @@
 ``make bench`` runs this. Each benchmark runs as its own process (``python -m
 bench.NAME``), so one that fails does not stop the others; its result file then says
 so. Afterwards ``summary.md`` beside the results holds the table quoted in the
-README. A full run takes about 10 minutes on a 2-core machine.
+README. A full run takes about 5 minutes on a quiet 2-core machine.
 """
 
 from __future__ import annotations
