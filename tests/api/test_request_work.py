@@ -41,6 +41,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     fake = Clock()
+    # Not a mock: the real cache, on a clock the test moves instead of waiting 2 s.
     monkeypatch.setattr(
         reporting,
         "_totals_cache",

@@ -215,6 +215,7 @@ def test_a_burst_is_ingested_in_batches_with_the_same_outcome(
     """Every sample at once (bad files included): runs of at most MAX_FILES_PER_RUN
     files, each a range of partitions; the outcome is the one of expected.json, a
     bad file quarantined while the rest of its batch goes on."""
+    # Not a mock: a smaller batch, so that the few samples make several batches.
     monkeypatch.setattr(sensors, "MAX_FILES_PER_RUN", 3)
     _stage(pipeline, ORDER)
     result = pipeline.tick("local_staging_sensor")

@@ -81,6 +81,7 @@ def test_the_aspect_ratio_lookup_is_read_at_most_every_few_seconds(
     engine: Engine, monkeypatch
 ) -> None:
     clock = Clock()
+    # Not a mock: the real cache, on a clock the test moves instead of waiting.
     monkeypatch.setattr(
         save, "_aspect_ratio_cache", TtlCache(save.ASPECT_RATIO_MAX_AGE_SECONDS, clock)
     )
