@@ -236,22 +236,27 @@ def test_a_burst_is_ingested_in_batches_with_the_same_outcome(
     assert pipeline.instance.get_materialized_partitions(AssetKey("work_items")) >= set(
         keys_of(result)
     ) - {key for key, name in handed_out(result) if name in EXPECTED["failed"]}
-    # A run holding a bad file says which, in its failed check; the others pass.
-    unreadable: list[str] = []
-    for run in runs:
-        for check in run.get_asset_check_evaluations():
-            if check.check_name == "files_readable" and not check.passed:
-                unreadable.append(check.metadata["failures"].value)
-    assert len(unreadable) == len(
-        {
-            r.run_key
-            for r in result.run_requests
-            if set(_names(r)) & set(EXPECTED["failed"])
-            and not set(_names(r)) <= set(EXPECTED["failed"])
+    # A run holding a bad file among good ones succeeds and names it in its failed
+    # files_readable check; a run of bad files only fails; the others pass.
+    bad = set(EXPECTED["failed"])
+    kinds = set()
+    for request, run in zip(result.run_requests, runs, strict=True):
+        names = set(_names(request))
+        checks = {
+            c.check_name: c
+            for c in run.get_asset_check_evaluations()
+            if c.check_name == "files_readable"
         }
-    )
-    for name in EXPECTED["failed"]:
-        assert name in "".join(unreadable) or any(not run.success for run in runs), name
+        kinds.add("bad" if names <= bad else "mixed" if names & bad else "good")
+        if names <= bad:
+            assert not run.success, names
+        elif names & bad:
+            assert run.success and not checks["files_readable"].passed, names
+            named = checks["files_readable"].metadata["failures"].value
+            assert all(name in named for name in names & bad), named
+        else:
+            assert run.success and checks["files_readable"].passed, names
+    assert kinds == {"bad", "mixed", "good"}  # the samples' name order makes all three
     assert pipeline.tick("local_staging_sensor").run_requests == []
 
 
