@@ -45,7 +45,6 @@ from bench.common import (
     Target,
     all_met,
     api_server,
-    child_main,
     create_users,
     fmt,
     log,
@@ -58,6 +57,7 @@ from bench.common import (
     percentile,
     profiler_available,
     run_child,
+    script_main,
     seed_work_items,
     summary_line,
     write_config,
@@ -835,11 +835,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["child"]:
-        return child_main(TASKS, argv[1:])
-    run(argv)
-    return 0
+    return script_main(run, TASKS, argv)
 
 
 if __name__ == "__main__":

@@ -1131,6 +1131,20 @@ def child_main(
     return 0
 
 
+def script_main(
+    run: Callable[[list[str]], Any],
+    tasks: dict[str, Callable[[dict[str, Any]], dict[str, Any]]],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """A benchmark script's ``main``: ``child TASK ...`` runs one measured task in
+    this process (``run_child`` starts it so), anything else runs the benchmark."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["child"]:
+        return child_main(tasks, args[1:])
+    run(args)
+    return 0
+
+
 def _own_peak_kib() -> int | None:
     """This process's peak resident set size since exec (Linux ``VmHWM``), KiB."""
     try:

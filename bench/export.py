@@ -28,7 +28,6 @@ from bench.common import (
     Stats,
     Target,
     all_met,
-    child_main,
     create_users,
     fmt,
     log,
@@ -39,6 +38,7 @@ from bench.common import (
     parse_args,
     profiler_available,
     run_child,
+    script_main,
     seed_renditions,
     seed_work_items,
     summary_line,
@@ -299,11 +299,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["child"]:
-        return child_main(TASKS, argv[1:])
-    run(argv)
-    return 0
+    return script_main(run, TASKS, argv)
 
 
 if __name__ == "__main__":

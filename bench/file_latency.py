@@ -42,7 +42,6 @@ from bench.common import (
     Stats,
     Target,
     all_met,
-    child_main,
     dagster_home,
     fmt,
     log,
@@ -51,6 +50,7 @@ from bench.common import (
     parse_args,
     profiler_available,
     run_child,
+    script_main,
     stop_process,
     summary_line,
     write_config,
@@ -691,11 +691,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["child"]:
-        return child_main(TASKS, argv[1:])
-    run(argv)
-    return 0
+    return script_main(run, TASKS, argv)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ from bench.common import (
     Stats,
     Target,
     all_met,
-    child_main,
     dagster_home,
     fmt,
     log,
@@ -43,6 +42,7 @@ from bench.common import (
     parse_args,
     profiler_available,
     run_child,
+    script_main,
     summary_line,
     write_config,
     write_manifest,
@@ -660,11 +660,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["child"]:
-        return child_main(TASKS, argv[1:])
-    run(argv)
-    return 0
+    return script_main(run, TASKS, argv)
 
 
 if __name__ == "__main__":
