@@ -47,8 +47,8 @@ RESULTS_DIR = REPO_ROOT / "bench" / "results"
 DEFAULT_SEED = 20261120
 DEFAULT_RUNS = 3
 
-# pgserver asks platformdirs for a runtime folder; machines without a login session
-# have none, and the warning says nothing about the benchmark.
+# The embedded-server package asks platformdirs for a runtime folder; machines
+# without a login session have none, and the warning says nothing about the benchmark.
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 # ---------------------------------------------------------------------------------
@@ -580,13 +580,10 @@ class BenchDatabase:
         return str(row[0]) if row else "unknown"
 
     def close(self) -> None:
-        from smartcrop.db import embedded  # noqa: PLC0415
+        from smartcrop.db.embedded import stop_embedded  # noqa: PLC0415
 
-        handle = embedded._handles.pop(self.data_dir.resolve(), None)
-        embedded._servers.pop(self.data_dir.resolve(), None)
-        if handle is not None:
-            with contextlib.suppress(Exception):
-                handle.cleanup()  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            stop_embedded(self.data_dir)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> BenchDatabase:

@@ -57,6 +57,33 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings()
+    from smartcrop.db import libpq_url  # noqa: PLC0415
+    from smartcrop.db.embedded import embedded_url, upgrade_folder  # noqa: PLC0415
+
+    if settings.database.url.get_secret_value().strip():
+        raise SmartcropError(
+            "database.url is set: that server is upgraded with its own tools; "
+            "db-upgrade is for the embedded server's folder (database.embedded_dir)"
+        )
+    outcome = upgrade_folder(settings.database.embedded_dir)
+    print(outcome.describe())
+    if outcome.kept_old_at is not None:
+        # A restored database has no planner statistics until autovacuum comes by.
+        import psycopg  # noqa: PLC0415
+
+        url = libpq_url(embedded_url(outcome.data_dir))
+        with psycopg.connect(url, autocommit=True) as conn:
+            names = conn.execute(
+                "SELECT datname FROM pg_database WHERE datallowconn"
+            ).fetchall()
+        for (name,) in names:
+            with psycopg.connect(url, dbname=name, autocommit=True) as conn:
+                conn.execute("ANALYZE")
+    return 0
+
+
 def cmd_db_url(args: argparse.Namespace) -> int:
     settings = _settings()
     from smartcrop.db import libpq_url  # noqa: PLC0415
@@ -335,6 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "migrate", help="bring the schema to the latest revision"
     ).set_defaults(func=cmd_migrate)
+
+    sub.add_parser(
+        "db-upgrade",
+        help="move the embedded database folder made by an older PostgreSQL major "
+        "to the embedded server's major (the old folder is kept beside it)",
+    ).set_defaults(func=cmd_db_upgrade)
 
     db_url = sub.add_parser("db-url", help="print the database URL in use")
     db_url.add_argument(

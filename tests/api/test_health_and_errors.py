@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from smartcrop.db.embedded import embedded_url
+from smartcrop.db.embedded import embedded_url, stop_embedded
 from smartcrop.db.migrate import upgrade
 
 
@@ -27,22 +27,22 @@ def test_health_ok_when_the_database_answers(client: TestClient) -> None:
 
 
 def test_health_503_when_the_database_is_down_and_ok_again_after(settings_for) -> None:
-    import pgserver
-
     # A server of this test's own, so it can really be stopped and started again.
     data_dir = Path(tempfile.mkdtemp(prefix="smartcrop-down-")) / "data"
     url = embedded_url(data_dir)
     upgrade(url)
-    server = pgserver.get_server(data_dir)
     app = create_app(settings_for(url), url)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        assert client.get("/health").status_code == 200
-        server.cleanup()  # last handle in this process: the server stops
-        down = client.get("/health")
-        assert down.status_code == 503
-        assert down.json()["database"] != "ok"
-        pgserver.get_server(data_dir)  # restart on the same data folder
-        assert client.get("/health").status_code == 200
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            assert client.get("/health").status_code == 200
+            stop_embedded(data_dir)  # last user in this process: the server stops
+            down = client.get("/health")
+            assert down.status_code == 503
+            assert down.json()["database"] != "ok"
+            assert embedded_url(data_dir) == url  # restarted on the same folder
+            assert client.get("/health").status_code == 200
+    finally:
+        stop_embedded(data_dir)
 
 
 def test_unknown_path_is_a_404_in_the_envelope(client: TestClient) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import make_url
 
 from smartcrop.db import embedded, libpq_url
 from smartcrop.db.migrate import upgrade
@@ -20,13 +21,12 @@ class OwnPostgres:
     """An embedded PostgreSQL in a tmp folder that a test may stop and start.
 
     Stopping is ``pg_ctl stop`` (``-m immediate`` is a crash: no checkpoint, clients
-    cut off at once); starting is what pgserver itself runs, on the same socket, so the
-    URL stays valid across restarts.
+    cut off at once); starting is what the embedded-server package itself runs, on the
+    same socket, so the URL stays valid across restarts.
     """
 
     data_dir: Path
     admin_url: str
-    handle: object
 
     def url_for(self, name: str) -> str:
         return self.admin_url.replace("/postgres?", f"/{name}?")
@@ -40,16 +40,13 @@ class OwnPostgres:
         return url
 
     def _pg_ctl(self, args: list[str]) -> None:
-        from pgserver import _commands  # noqa: PLC0415
-
-        user = getattr(self.handle, "system_user", None)
-        _commands.pg_ctl(args, pgdata=self.data_dir, user=user, timeout=30)
+        embedded.pg_ctl(self.data_dir, args)
 
     def stop(self, mode: str = "immediate") -> None:
         self._pg_ctl(["-w", "-m", mode, "stop"])
 
     def start(self) -> None:
-        socket_dir = self.handle.get_postmaster_info().socket_dir  # type: ignore[attr-defined]
+        socket_dir = make_url(self.admin_url).query["host"]
         log = str(self.data_dir / "log")
         self._pg_ctl(
             ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", log, "start"]
@@ -66,23 +63,17 @@ class OwnPostgres:
 
 @pytest.fixture
 def own_pg(tmp_path: Path) -> Iterator[OwnPostgres]:
-    try:
-        import pgserver  # noqa: F401, PLC0415
-    except ImportError:
-        pytest.skip("restarting the database needs the pgserver package")
     data_dir = (tmp_path / "own-pg").resolve()
     url = embedded.embedded_url(data_dir)
-    server = OwnPostgres(data_dir, url, embedded._handles[data_dir])
+    server = OwnPostgres(data_dir, url)
     yield server
     if not server.running():
         with contextlib.suppress(Exception):
             server.start()
     with contextlib.suppress(Exception):
-        server.handle.cleanup()  # type: ignore[attr-defined]
-    # pgserver's cleanup does not know a postmaster that pg_ctl started again after
+        embedded.stop_embedded(data_dir)
+    # The package's cleanup does not know a postmaster that pg_ctl started again after
     # a crash (it left one running after every run of these tests): stop it here.
     if server.running():
         with contextlib.suppress(Exception):
             server.stop("fast")
-    embedded._servers.pop(data_dir, None)
-    embedded._handles.pop(data_dir, None)
