@@ -62,22 +62,18 @@ NOISE = (
 )
 
 
-# What explaining the queries found (2026-11-26); quoted in every full run's note,
-# as the issue sets no target here.
+# What explaining the queries found; quoted in every full run's note, as the issue
+# sets no target here.
 FINDINGS = (
-    "Totals counts every row of smartcrop_programimage (view_smartcrop_total, a "
-    "parallel sequential scan: 35-50 ms for 100,000 work items on this machine, "
-    "growing with the table). Each API process now keeps those counts for up to "
-    "2 seconds (smartcrop.reporting.cached_totals; single-flight, so one count per "
-    "process per 2 s however many ask; the staleness is documented on the route), "
-    "so a Totals request costs about what any authenticated read costs; it did "
-    "51.8 req/s, 19.3x slower than /ping, before (2026-11-26). What Totals and the "
-    "lookups still pay and /ping does not: the token's user check against the "
-    "database on every request (kept: a deactivation must take effect at once), "
-    "the pooled connection's pre-ping and the COMMIT, and FastAPI's thread-pool "
-    "hand-offs for the user check, the route and the commit; the lookups also run "
-    "their one small query. Counts that are never stale without a full scan "
-    "would need counters per (status, state) kept by the state machine's moves."
+    "Totals adds up smartcrop_workitem_counts (a few hundred rows that every write "
+    "keeps in its own transaction, migration 0004): exact at every request, and "
+    "the same cost at any table size (bench/results/scale.md). Before 2026-12-04 it "
+    "counted every work item (35-50 ms at 100,000, 51.8 req/s, 19.3x slower than "
+    "/ping), then each process kept that count for 2 s. What Totals and the lookups "
+    "pay and /ping does not: the token's user check against the database on every "
+    "request (kept: a deactivation must take effect at once), the pooled "
+    "connection's pre-ping and the COMMIT, and FastAPI's thread-pool hand-offs for "
+    "the user check, the route and the commit; each also runs its one small query."
 )
 
 

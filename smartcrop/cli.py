@@ -84,6 +84,22 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recount(args: argparse.Namespace) -> int:
+    settings = _settings()
+    from smartcrop.counts import recount  # noqa: PLC0415
+    from smartcrop.db import session_scope  # noqa: PLC0415
+
+    url = _database_url(settings)
+    _migrate(url)
+    with session_scope(url) as session:
+        done = recount(session)
+    print(
+        f"counts rebuilt: {done.work_items} work items, "
+        f"{done.renditions} renditions in the report"
+    )
+    return 0
+
+
 def cmd_db_url(args: argparse.Namespace) -> int:
     settings = _settings()
     from smartcrop.db import libpq_url  # noqa: PLC0415
@@ -368,6 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="move the embedded database folder made by an older PostgreSQL major "
         "to the embedded server's major (the old folder is kept beside it)",
     ).set_defaults(func=cmd_db_upgrade)
+
+    sub.add_parser(
+        "recount",
+        help="rebuild the dashboard and report counts from the tables (after a "
+        "restore, a manual fix or a bulk load in SQL)",
+    ).set_defaults(func=cmd_recount)
 
     db_url = sub.add_parser("db-url", help="print the database URL in use")
     db_url.add_argument(

@@ -17,13 +17,9 @@ DashboardDep = Annotated[CurrentUser, require_roles("operator", "qa")]
 
 @router.get("/Totals")
 def totals(session: SessionDep, _: DashboardDep) -> dict:
-    """Work items by queue and state across all providers.
-
-    The counts may be up to 2 seconds old: each API process counts them at most
-    once every 2 seconds (a count reads every work item) and answers from that count
-    in between. The caller's token and role are checked on every request.
-    """
-    return ok(reporting.cached_totals(session))
+    """Work items by queue and state across all providers, exact at every request
+    (added up from the counts each move keeps in its own transaction)."""
+    return ok(reporting.totals(session))
 
 
 @router.get("/ProviderList")

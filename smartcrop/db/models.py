@@ -7,12 +7,13 @@ underscores, the programme id in ``link_object_id``). The migrations in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -313,7 +314,23 @@ class ProgramImage(Base):
             postgresql_where=text("status = 3 AND outputfilename IS NULL"),
         ),
         Index("ix_smartcrop_programimage_link_object_id", "link_object_id"),
-        Index("ix_smartcrop_programimage_outputfilename", "outputfilename"),
+        # Names already used; the rows still to export are in the queue index.
+        Index(
+            "ix_smartcrop_programimage_outputfilename",
+            "outputfilename",
+            postgresql_where=text("outputfilename IS NOT NULL"),
+        ),
+        # The report filtered by one user walks that user's work items.
+        Index(
+            "ix_smartcrop_programimage_croppedby",
+            "croppedby",
+            postgresql_where=text("croppedby IS NOT NULL"),
+        ),
+        Index(
+            "ix_smartcrop_programimage_reviewedby",
+            "reviewedby",
+            postgresql_where=text("reviewedby IS NOT NULL"),
+        ),
     )
 
 
@@ -370,6 +387,40 @@ class ProgramImageAudit(Base):
         Index("ix_smartcrop_programimage_audit_createdat", "createdat"),
         Index("ix_smartcrop_programimage_audit_programimageid", "programimageid"),
     )
+
+
+# --- counts kept with every write (triggers of migration 0004) ----------------------
+
+
+class WorkItemCount(Base):
+    """Work items per provider and state, split over slots (summed when read)."""
+
+    __tablename__ = "smartcrop_workitem_counts"
+    providername: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    currentstate: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    exported: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    items: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportDay(Base):
+    """Renditions per UTC day of their last save and provider."""
+
+    __tablename__ = "smartcrop_report_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    providername: Mapped[str] = mapped_column(String(64), primary_key=True)
+    renditions: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportUserDay(Base):
+    """Renditions per user who cropped or reviewed them, UTC day and provider."""
+
+    __tablename__ = "smartcrop_report_user_days"
+    userid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    providername: Mapped[str] = mapped_column(String(64), primary_key=True)
+    renditions: Mapped[int] = mapped_column(BigInteger)
 
 
 # Tables of other modules on this Base, so Base.metadata describes the whole schema.

@@ -223,11 +223,15 @@ def prepare(database_url: str) -> Prepared:
 def pending(database_url: str) -> tuple[int, int]:
     """(images, renditions) completed and not yet in a manifest."""
     with psycopg.connect(libpq_url(database_url)) as conn:
+        # Per queued image through its renditions' index (LATERAL): the planner
+        # guesses status x outputfilename badly (140,000 rows for 1,000 at 3M work
+        # items) and a plain join hash-joined a scan of every rendition (2.8 s).
         row = conn.execute(
-            "SELECT count(DISTINCT p.id), count(a.id)"
+            "SELECT count(*), coalesce(sum(r.n), 0)"
             " FROM smartcrop_programimage p"
-            " JOIN smartcrop_aspectratioimages a ON a.programimageid = p.id"
-            " WHERE p.status = 3 AND p.outputfilename IS NULL"
+            " CROSS JOIN LATERAL (SELECT count(*) AS n"
+            "   FROM smartcrop_aspectratioimages a WHERE a.programimageid = p.id) r"
+            " WHERE p.status = 3 AND p.outputfilename IS NULL AND r.n > 0"
         ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
@@ -357,11 +361,14 @@ COPY (
 """  # noqa: S608 - only the fixed SQL above is put in; every value is a parameter
 
 # Guarded again by "still unstamped": a row can never be stamped a second time.
+# The batch's ids as an array: each row is found by its primary key, whatever the
+# planner guesses of status x outputfilename (a join merged along the whole primary
+# key instead: 0.7 s for 1,000 rows at 3M work items).
 _STAMP = """
 UPDATE smartcrop_programimage p
 SET outputfilename = %(file)s, exportedat = now(), updatedat = now()
-FROM smartcrop_manifest_batch b
-WHERE p.id = b.id AND p.status = 3 AND p.outputfilename IS NULL
+WHERE p.id = ANY(ARRAY(SELECT id FROM smartcrop_manifest_batch))
+  AND p.status = 3 AND p.outputfilename IS NULL
 """
 
 

@@ -1,5 +1,5 @@
-"""How much work a request does: the dashboard totals' short cache, and the SQL
-statements a claim and a save send (a budget, so waste does not creep back)."""
+"""How much work a request does: dashboard totals exact at every request, and the
+SQL statements a claim and a save send (a budget, so waste does not creep back)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
-from smartcrop import reporting
-from smartcrop.workflow.cache import TtlCache
 from tests.api.workflow_support import save_body, standard_renditions
 from tests.workflow.factory import add_item, engine_for
 
@@ -24,30 +22,10 @@ CLAIM_BUDGET = 4
 SAVE_BUDGET = 6
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     with engine_for(db_url) as engine:
         yield engine
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    fake = Clock()
-    # Not a mock: the real cache, on a clock the test moves instead of waiting 2 s.
-    monkeypatch.setattr(
-        reporting,
-        "_totals_cache",
-        TtlCache(reporting.TOTALS_MAX_AGE_SECONDS, clock=fake),
-    )
-    return fake
 
 
 def totals(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -56,22 +34,19 @@ def totals(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     return response.json()["Data"]
 
 
-def test_totals_are_counted_at_most_every_two_seconds(
-    client: TestClient, token_for, engine: Engine, clock: Clock
+def test_totals_are_exact_at_every_request(
+    client: TestClient, token_for, engine: Engine
 ) -> None:
     _, headers = token_for("operator")
     add_item(engine, "SH1")
     assert totals(client, headers)["TotalImages"] == 1
     add_item(engine, "SH2", status=3)
-    clock.now += reporting.TOTALS_MAX_AGE_SECONDS - 0.1
-    assert totals(client, headers)["TotalImages"] == 1  # the count of 1.9 s ago
-    clock.now += 0.1
-    fresh = totals(client, headers)
+    fresh = totals(client, headers)  # no waiting: nothing is cached
     assert (fresh["TotalImages"], fresh["Completed"]) == (2, 1)
 
 
-def test_cached_totals_are_never_given_to_a_deactivated_user(
-    client: TestClient, token_for, engine: Engine, clock: Clock
+def test_totals_are_never_given_to_a_deactivated_user(
+    client: TestClient, token_for, engine: Engine
 ) -> None:
     _, admin = token_for("admin")
     user_id, headers = token_for("operator")
@@ -82,7 +57,7 @@ def test_cached_totals_are_never_given_to_a_deactivated_user(
     response = client.get("/dashboard/Totals", headers=headers)
     assert response.status_code == 401
     assert response.json()["Data"] is None
-    assert totals(client, admin)["TotalImages"] == 1  # the cache is still there
+    assert totals(client, admin)["TotalImages"] == 1
 
 
 def test_a_claim_and_a_save_stay_within_their_statement_budgets(

@@ -72,6 +72,19 @@ def extra_api_read(payload: dict) -> None:
     assert all(e["requests_per_s"]["values"][0] > 0 for e in endpoints.values())
 
 
+def extra_scale(payload: dict) -> None:
+    operations = payload["project"]["operations"]
+    for name in ("claim", "save", "release", "Totals", "ProviderList"):
+        assert operations[name]["large"]["p95_s"] > 0, name
+    assert operations["download 7 days"]["large"]["rows"][0] > 0
+    assert operations["manifest, 1,000 new images"]["large"]["rows"] == [1000, 1000]
+    fills = payload["project"]["fills"]
+    assert [f["rows"]["smartcrop_programimage"] for f in fills.values()] == [
+        2000,
+        6000,
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "extra"),
     [
@@ -79,6 +92,7 @@ def extra_api_read(payload: dict) -> None:
         ("claims", extra_claims),
         ("export", extra_export),
         ("api_read", extra_api_read),
+        ("scale", extra_scale),
     ],
 )
 def test_benchmark_smoke(name: str, extra, tmp_path: Path) -> None:
