@@ -27,6 +27,7 @@ from bench.common import REPO_ROOT, RESULTS_DIR, fmt, log, machine_info
 BENCHMARKS = (
     "ingest",
     "claims",
+    "claims_capacity",
     "export",
     "api_read",
     "suggest_quality",

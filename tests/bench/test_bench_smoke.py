@@ -72,6 +72,13 @@ def extra_api_read(payload: dict) -> None:
     assert all(e["requests_per_s"]["values"][0] > 0 for e in endpoints.values())
 
 
+def extra_claims_capacity(payload: dict) -> None:
+    for side in ("project", "baseline"):
+        steps = payload[side]["steps"]
+        assert len(steps) == 2, steps
+        assert all(step["arrivals"] > 0 and step["errors"] == 0 for step in steps)
+
+
 def extra_scale(payload: dict) -> None:
     operations = payload["project"]["operations"]
     for name in ("claim", "save", "release", "Totals", "ProviderList"):
@@ -92,6 +99,7 @@ def extra_scale(payload: dict) -> None:
         ("claims", extra_claims),
         ("export", extra_export),
         ("api_read", extra_api_read),
+        ("claims_capacity", extra_claims_capacity),
         ("scale", extra_scale),
     ],
 )

@@ -158,7 +158,8 @@ class World:
             )
         elif kind == 2:  # renditions taken away (a reject deletes them)
             self.sql(
-                "DELETE FROM smartcrop_aspectratioimages WHERE programimageid = ANY(:ids)",
+                "DELETE FROM smartcrop_aspectratioimages"
+                " WHERE programimageid = ANY(:ids)",
                 ids=some,
             )
         elif kind == 3:  # a move: status, lock, cropper, reviewer

@@ -1,0 +1,397 @@
+"""Claims capacity: the highest rate of claim + save arrivals at which the claim's
+p99 stays within 50 ms, over HTTP, next to bare SQL measured the same way.
+
+Open loop: arrivals come at a fixed average rate with exponential gaps (a Poisson
+process, seeded), whether or not earlier ones have finished, as operators' clicks
+do; each arrival is one operator (taken from a pool of idle ones) claiming a
+programme with ``GET /image/GetImageInfo`` and saving a tiny rendition for each of
+its images with ``POST /image/SaveCropedImages`` (``smartcrop api --workers 2``).
+The baseline is the same arrivals as bare SQL: a ``FOR UPDATE SKIP LOCKED`` claim,
+then the renditions and the move (``bench.claims``'s statements), one connection
+per operator. Rates step up until the claim p99 passes 50 ms, an arrival was not
+served, or more than 1% of arrivals started late (below). A warm-up of 2 s at the
+first rate (connections, caches, plans) is not counted.
+
+Latency is measured from the moment the claim is sent; ``late`` counts arrivals the
+load client itself started more than 20 ms after their time (then the client, not
+the server, is the limit, and the step does not count as sustained).
+
+    python -m bench.claims_capacity [--smoke] [--rates 10,20,40] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.claims import ASPECT_1X1, SQL_CLAIM, SQL_FINISH, SQL_RENDITION, tiny_png
+from bench.common import (
+    BenchDatabase,
+    Target,
+    all_met,
+    api_server,
+    create_users,
+    fmt,
+    log,
+    login,
+    machine_info,
+    parse_args,
+    percentile,
+    script_main,
+    seed_work_items,
+    summary_line,
+    write_config,
+    write_result,
+)
+
+NAME = "claims_capacity"
+WORKERS = 2
+OPERATORS = 48
+TARGET_P99_MS = 50.0
+TARGET_RATE = 50.0
+LATE_SECONDS = 0.020
+FULL_RATES = (10, 20, 30, 40, 50, 60, 70, 80, 100, 120, 150, 200, 250, 300)
+SMOKE_RATES = (5, 10)
+
+
+@dataclass
+class Step:
+    offered: float
+    seconds: float = 0.0
+    claim: list[float] = field(default_factory=list)
+    save: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    late: int = 0
+    arrivals: int = 0
+
+    @property
+    def achieved(self) -> float:
+        """Programmes finished per second of the arrival window."""
+        return len(self.save) / self.seconds if self.seconds else 0.0
+
+    def p99_ms(self) -> float | None:
+        return percentile(self.claim, 99) * 1000 if self.claim else None
+
+    def sustained(self) -> bool:
+        p99 = self.p99_ms()
+        return (
+            p99 is not None
+            and p99 <= TARGET_P99_MS
+            and not self.errors
+            and self.late <= 0.01 * self.arrivals
+            and len(self.save) == self.arrivals  # every arrival was served
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "offered_per_s": self.offered,
+            "achieved_per_s": round(self.achieved, 2),
+            "arrivals": self.arrivals,
+            "claim_p50_ms": (
+                round(percentile(self.claim, 50) * 1000, 2) if self.claim else None
+            ),
+            "claim_p99_ms": round(self.p99_ms() or 0, 2) if self.claim else None,
+            "save_p50_ms": (
+                round(percentile(self.save, 50) * 1000, 2) if self.save else None
+            ),
+            "late": self.late,
+            "errors": len(self.errors),
+            "error_samples": self.errors[:3],
+            "sustained": self.sustained(),
+        }
+
+
+def open_loop(
+    rate: float,
+    seconds: float,
+    seed: int,
+    operators: list[Any],
+    cycle: Callable[[Any, Step, threading.Lock], None],
+) -> Step:
+    """Poisson arrivals at ``rate`` for ``seconds``; each runs ``cycle`` with an idle
+    operator. Bounded: at most rate x seconds x 2 arrivals, and it stops by itself."""
+    rng = random.Random(seed)  # noqa: S311 - arrival times, not secrets
+    step = Step(rate)
+    lock = threading.Lock()
+    idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    for op in operators:
+        idle.put(op)
+
+    def arrival(due: float) -> None:
+        if time.perf_counter() - due > LATE_SECONDS:
+            with lock:
+                step.late += 1
+        try:
+            op = idle.get(timeout=5)
+        except queue.Empty:
+            with lock:
+                step.errors.append("no idle operator within 5 s")
+            return
+        try:
+            cycle(op, step, lock)
+        finally:
+            idle.put(op)
+
+    start = time.perf_counter()
+    due = start
+    limit = int(rate * seconds * 2) + 10
+    with ThreadPoolExecutor(max_workers=len(operators)) as pool:
+        while step.arrivals < limit:
+            due += rng.expovariate(rate)
+            if due - start > seconds:
+                break
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            step.arrivals += 1
+            pool.submit(arrival, due)
+    # The window the arrivals were offered in (the pool drains after it).
+    step.seconds = seconds
+    return step
+
+
+def http_cycle(base_url: str, provider: str, png: str):
+    import httpx  # noqa: PLC0415
+
+    clients: dict[int, httpx.Client] = {}
+
+    def cycle(op: tuple[int, str], step: Step, lock: threading.Lock) -> None:
+        user_id, token = op
+        client = clients.get(user_id)
+        if client is None:
+            client = clients[user_id] = httpx.Client(
+                base_url=base_url,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+        start = time.perf_counter()
+        response = client.get(
+            "/image/GetImageInfo",
+            params={"providerName": provider, "user": str(user_id)},
+        )
+        claimed = time.perf_counter()
+        data = response.json().get("Data") if response.status_code == 200 else None
+        if data is None:
+            with lock:
+                step.errors.append(f"claim {response.status_code} {response.text[:80]}")
+            return
+        body = {
+            "ProgramId": data["ProgramId"],
+            "UserId": user_id,
+            "Images": [
+                {
+                    "ImageId": image["ImageId"],
+                    "Status": 2,
+                    "Renditions": [
+                        {
+                            "AspectRatioId": ASPECT_1X1,
+                            "X": 0,
+                            "Y": 0,
+                            "Width": 8,
+                            "Height": 8,
+                            "ImageBase64": png,
+                        }
+                    ],
+                }
+                for image in data["Images"]
+            ],
+        }
+        saving = time.perf_counter()
+        saved = client.post("/image/SaveCropedImages", json=body)
+        done = time.perf_counter()
+        with lock:
+            step.claim.append(claimed - start)
+            if saved.status_code == 200:
+                step.save.append(done - saving)
+            else:
+                step.errors.append(f"save {saved.status_code} {saved.text[:80]}")
+
+    def close() -> None:
+        for client in clients.values():
+            client.close()
+
+    return cycle, close
+
+
+def sql_cycle(db_url: str, provider: str):
+    import psycopg  # noqa: PLC0415
+
+    libpq = BenchDatabase.libpq(db_url)
+    conns: dict[int, psycopg.Connection] = {}
+
+    def cycle(user_id: int, step: Step, lock: threading.Lock) -> None:
+        conn = conns.get(user_id)
+        if conn is None:
+            conn = conns[user_id] = psycopg.connect(libpq)
+        start = time.perf_counter()
+        with conn.transaction():
+            rows = conn.execute(
+                SQL_CLAIM, {"provider": provider, "user": user_id}
+            ).fetchall()
+        claimed = time.perf_counter()
+        if not rows:
+            with lock:
+                step.errors.append("claim: the queue is empty")
+            return
+        params = {"ids": [r[0] for r in rows], "user": user_id, "ratio": ASPECT_1X1}
+        saving = time.perf_counter()
+        with conn.transaction():
+            conn.execute(SQL_RENDITION, {**params, "size": 90})
+            conn.execute(SQL_FINISH, params)
+        with lock:
+            step.claim.append(claimed - start)
+            step.save.append(time.perf_counter() - saving)
+
+    def close() -> None:
+        for conn in conns.values():
+            conn.close()
+
+    return cycle, close
+
+
+def capacity(steps: list[Step]) -> float:
+    """The highest offered rate sustained, below the first step that was not."""
+    best = 0.0
+    for step in steps:
+        if not step.sustained():
+            break
+        best = step.offered
+    return best
+
+
+def _extra(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rates", default=None, help="arrivals per second, a,b,c")
+    parser.add_argument("--seconds", type=float, default=None)
+
+
+def climb(
+    name: str,
+    rates: tuple[float, ...],
+    seconds: float,
+    seed: int,
+    operators: list[Any],
+    make: Callable[[], tuple[Callable[..., None], Callable[[], None]]],
+) -> list[Step]:
+    steps: list[Step] = []
+    cycle, close = make()
+    try:
+        # Warm-up, not counted: connections, caches and plans of every operator.
+        open_loop(rates[0], 2.0, seed - 1, operators, cycle)
+        for i, rate in enumerate(rates):
+            step = open_loop(rate, seconds, seed + i, operators, cycle)
+            steps.append(step)
+            log(
+                f"{NAME}: {name} {rate:g}/s -> {step.achieved:.1f}/s, claim p99 "
+                f"{fmt(step.p99_ms())} ms, late {step.late}, errors {len(step.errors)}"
+            )
+            if not step.sustained() and len(steps) >= 2:
+                break  # past capacity (two steps always run, so smoke runs both)
+    finally:
+        close()
+    return steps
+
+
+def run(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(__doc__ or NAME, argv, _extra)
+    rates = (
+        tuple(float(r) for r in args.rates.split(","))
+        if args.rates
+        else (SMOKE_RATES if args.smoke else FULL_RATES)
+    )
+    seconds = args.seconds or (1.5 if args.smoke else 8.0)
+    work = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
+    programmes = int(sum(rates) * seconds * 1.5) + 50 + int(rates[0] * 2 * 1.5)
+    with BenchDatabase() as db:
+        machine = machine_info(db.server_version())
+        url = db.fresh()
+        operators = create_users(url, "operator", 8 if args.smoke else OPERATORS, "op")
+        for provider in ("HTTP", "SQL"):
+            seed_work_items(
+                url,
+                programmes=programmes,
+                images_per_programme=2,
+                seed=args.seed,
+                provider=provider,
+            )
+        config = write_config(work, url)
+        with api_server(url, config, WORKERS, work / "api.log") as server:
+            tokens = [(uid, login(server.base_url, email)) for uid, email in operators]
+            http_steps = climb(
+                "HTTP",
+                rates,
+                seconds,
+                args.seed,
+                tokens,
+                lambda: http_cycle(server.base_url, "HTTP", tiny_png()),
+            )
+        sql_steps = climb(
+            "SQL",
+            rates,
+            seconds,
+            args.seed,
+            [uid for uid, _ in operators],
+            lambda: sql_cycle(url, "SQL"),
+        )
+    project, baseline = capacity(http_steps), capacity(sql_steps)
+    targets = [Target("capacity over HTTP", project, TARGET_RATE, "min", "/s")]
+    table = [("arrivals/s", "HTTP: done/s, claim p99", "SQL: done/s, claim p99")]
+    for i, rate in enumerate(rates[: max(len(http_steps), len(sql_steps))]):
+        cells = []
+        for steps in (http_steps, sql_steps):
+            if i < len(steps):
+                s = steps[i]
+                mark = "" if s.sustained() else " (not sustained)"
+                cells.append(f"{s.achieved:.1f}, {fmt(s.p99_ms())} ms{mark}")
+            else:
+                cells.append("-")
+        table.append((f"{rate:g}", *cells))
+    payload = {
+        "metric": (
+            "the highest rate of claim + save arrivals (open loop, Poisson, over "
+            f"HTTP) at which the claim p99 stays <= {TARGET_P99_MS:g} ms, next to "
+            "bare SQL's capacity measured the same way"
+        ),
+        "project": {
+            "capacity_per_s": project,
+            "steps": [s.as_dict() for s in http_steps],
+        },
+        "project_headline": f"{project:g} programmes/s",
+        "baseline": {
+            "capacity_per_s": baseline,
+            "steps": [s.as_dict() for s in sql_steps],
+        },
+        "baseline_headline": f"{baseline:g} programmes/s",
+        "ratio": (baseline / project) if project else float(baseline or 1),
+        "target": f"capacity >= {TARGET_RATE:g} programmes/s",
+        "targets": [t.as_dict() for t in targets],
+        "met": all_met(targets),
+        "runs": 1,
+        "smoke": bool(args.smoke),
+        "machine": machine,
+        "note": (
+            f"{seconds:g} s per rate, {len(operators)} operators, 2 images per "
+            "programme, one 8x8 PNG per image; the load client runs on the same 2 "
+            "cores as the API and PostgreSQL. Ratio: SQL capacity over HTTP capacity."
+        ),
+    }
+    written = write_result(args.results_dir, NAME, payload, table)
+    print(summary_line(written))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    return script_main(run, {}, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
