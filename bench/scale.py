@@ -69,6 +69,8 @@ FLAT_GROWTH = 1.5
 LATER_PAGE_MS = 1000.0
 MANIFEST_IMAGES = 1000
 CLAIM_SAMPLES_FACTOR = 3
+BIG_DOWNLOAD_ROWS = 1_000_000  # at the large size; its memory target is 400 MB
+BIG_DOWNLOAD_RSS_MB = 400.0
 
 # -- the fill ---------------------------------------------------------------------
 
@@ -199,6 +201,7 @@ class Op:
     name: str
     seconds: list[float] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
+    plan: str | None = None  # the report page's query plan, for a page
 
     def p(self, pct: float) -> float | None:
         return percentile(self.seconds, pct) if self.seconds else None
@@ -272,7 +275,7 @@ def measure(  # noqa: C901 - one list of operations, each a few lines
                 last_pages[label] = max(1, int(data["TotalPages"]))
                 return len(data["Items"])
 
-            timed(f"report page 1, {label}", page1)
+            timed(f"report page 1, {label}", page1).plan = report_plan(url, params, 1)
         for label in ("none", "7 days"):
             last = last_pages[label]
             for where, number in (("middle", max(1, last // 2)), ("last", last)):
@@ -282,7 +285,9 @@ def measure(  # noqa: C901 - one list of operations, each a few lines
                     data = get("/report/CroppedImageReport", admin, **params)["Data"]
                     return len(data["Items"])
 
-                timed(f"report {where} page, {label}", page_n)
+                timed(f"report {where} page, {label}", page_n).plan = report_plan(
+                    url, filters[label], number
+                )
 
         op = ops["download 7 days"] = Op("download 7 days")
         for i in range(1 + max(3, samples // 4)):
@@ -361,6 +366,34 @@ def measure(  # noqa: C901 - one list of operations, each a few lines
                 ops["save"].seconds.append(time.perf_counter() - start)
     ops["manifest, 1,000 new images"] = manifest(url, config, manifest_samples)
     return ops
+
+
+def report_plan(url: str, params: dict[str, Any], number: int) -> str:
+    """The plan of a report page's statement (the API's query parameters)."""
+    from datetime import date  # noqa: PLC0415
+
+    from sqlalchemy import create_engine  # noqa: PLC0415
+    from sqlalchemy.orm import Session  # noqa: PLC0415
+
+    from smartcrop import reporting  # noqa: PLC0415
+
+    def day(name: str) -> date | None:
+        return date.fromisoformat(params[name]) if name in params else None
+
+    filters = reporting.ReportFilters(
+        from_date=day("fromDate"),
+        to_date=day("toDate"),
+        provider_name=params.get("providerName"),
+        user_id=int(params["userId"]) if "userId" in params else None,
+    )
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            return reporting.explain_report_page(
+                session, filters, reporting.Paging(number, reporting.DEFAULT_PAGE_SIZE)
+            )
+    finally:
+        engine.dispose()
 
 
 def _xlsx_rows(content: bytes) -> int:
@@ -467,8 +500,74 @@ def run_size(db: BenchDatabase, items: int, args: argparse.Namespace, work: Path
             samples,
             manifest_samples,
         )
+        big = big_download(server, url, tokens["admin"][1], BIG_DOWNLOAD_ROWS)
     db.drop(url)
-    return {"fill_seconds": seconds, "rows": rows, "bytes": size}, ops
+    fill_info = {"fill_seconds": seconds, "rows": rows, "bytes": size}
+    return {**fill_info, "big_download": big}, ops
+
+
+def _worker_peak_rss_mb(server: Any) -> float:
+    """The highest peak resident set (VmHWM) among the API's processes, in MB."""
+    import psutil  # noqa: PLC0415 - comes with the embedded-server package
+
+    root = psutil.Process(server.proc.pid)
+    peaks = []
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks, default=0.0)
+
+
+def big_download(server: Any, url: str, token: str, rows_wanted: int) -> dict:
+    """The XLSX download of the most recent days that hold ``rows_wanted`` rows
+    (all rows when there are fewer): its time, size, and the API's peak memory."""
+    import httpx  # noqa: PLC0415
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(BenchDatabase.libpq(url)) as conn:
+        row = conn.execute(
+            """
+            SELECT day, upto FROM (
+              SELECT day, sum(sum(renditions)) OVER (ORDER BY day DESC) AS upto
+              FROM smartcrop_report_days GROUP BY day
+            ) d WHERE upto >= %(n)s ORDER BY day DESC LIMIT 1
+            """,
+            {"n": rows_wanted},
+        ).fetchone()
+        if row is None:  # fewer rows than wanted: all of them
+            row = conn.execute(
+                "SELECT min(day), coalesce(sum(renditions), 0)"
+                " FROM smartcrop_report_days"
+            ).fetchone()
+    first_day, rows = row
+    before = _worker_peak_rss_mb(server)
+    start = time.perf_counter()
+    size = 0
+    with httpx.stream(
+        "GET",
+        server.base_url + "/report/CroppedImageReportDownLoad",
+        params={"fromDate": str(first_day)},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=1800,
+    ) as response:
+        response.raise_for_status()
+        first_byte = time.perf_counter() - start
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+    return {
+        "rows": int(rows),
+        "from_date": str(first_day),
+        "seconds": time.perf_counter() - start,
+        "first_byte_seconds": first_byte,
+        "bytes": size,
+        "api_peak_rss_mb_before": round(before, 1),
+        "api_peak_rss_mb": round(_worker_peak_rss_mb(server), 1),
+    }
 
 
 FLAT = (
@@ -580,7 +679,35 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
             )
         ),
     }
+    big = fills[large]["big_download"]
+    targets.append(
+        Target(
+            f"API peak RSS, XLSX of {big['rows']:,} rows",
+            big["api_peak_rss_mb"],
+            BIG_DOWNLOAD_RSS_MB,
+            "max",
+            "MB",
+        )
+    )
+    payload["targets"] = [t.as_dict() for t in targets]
+    payload["met"] = all_met(targets)
+    payload["note"] += (
+        f"; the XLSX of {big['rows']:,} rows (from {big['from_date']}) took "
+        f"{big['seconds']:.0f} s, its first byte after {big['first_byte_seconds']:.0f}"
+        f" s, {big['bytes'] / 1e6:.0f} MB, API peak RSS {big['api_peak_rss_mb']} MB"
+    )
+    grew = {
+        name: measured[large][name].plan
+        for name, o in operations.items()
+        if o["growth"] and o["growth"] > FLAT_GROWTH and measured[large][name].plan
+    }
+    payload["plans_of_what_grew"] = grew
     written = write_result(results_dir, NAME, payload, table)
+    if grew:
+        with (results_dir / f"{NAME}.md").open("a") as md:
+            md.write(f"\n## Plans at {large:,} work items of what grew\n")
+            for name, plan in grew.items():
+                md.write(f"\n{name}:\n\n```\n{plan}\n```\n")
     print(summary_line(written))
     return written
 

@@ -202,21 +202,26 @@ def _page_days(session: Session, params: dict[str, Any], paging: Paging) -> _Pag
     return _PageDays(int(row.total), row.first, row.last, int(row.before or 0))
 
 
-def cropped_image_report(
-    session: Session, filters: ReportFilters, paging: Paging
-) -> tuple[list[dict], int]:
-    """One page of the report and the exact number of its rows.
+@dataclass(frozen=True)
+class PageQuery:
+    """The statement that reads one page's rows, with its parameters."""
 
-    The count comes from the day summary, and the page is read from the day it
-    starts on, so neither reads the renditions before the page.
-    """
+    total: int
+    sql: str | None  # None: the page lies past the end
+    params: dict[str, Any]
+
+
+def report_page_query(
+    session: Session, filters: ReportFilters, paging: Paging
+) -> PageQuery:
+    """Where the page lies (from the day summaries) and the statement reading it."""
     params = filters.params()
     days = _page_days(session, params, paging)
     if days.first is None:
-        return [], days.total
-    _plan_for_these_values(session)
-    rows = session.execute(
-        text(f"SELECT * {_REPORT_FROM} OFFSET :skip LIMIT :limit"),  # noqa: S608
+        return PageQuery(days.total, None, {})
+    return PageQuery(
+        days.total,
+        f"SELECT * {_REPORT_FROM} OFFSET :skip LIMIT :limit",  # noqa: S608
         {
             **params,
             "from_date": days.first,
@@ -224,8 +229,36 @@ def cropped_image_report(
             "skip": paging.offset - days.before,
             "limit": paging.size,
         },
-    ).mappings()
-    return [_report_item(row) for row in rows], days.total
+    )
+
+
+def cropped_image_report(
+    session: Session, filters: ReportFilters, paging: Paging
+) -> tuple[list[dict], int]:
+    """One page of the report and the exact number of its rows.
+
+    The count comes from the day summaries, and the page is read between the days
+    it starts and ends on, so neither reads the renditions before the page.
+    """
+    page = report_page_query(session, filters, paging)
+    if page.sql is None:
+        return [], page.total
+    _plan_for_these_values(session)
+    rows = session.execute(text(page.sql), page.params).mappings()
+    return [_report_item(row) for row in rows], page.total
+
+
+def explain_report_page(
+    session: Session, filters: ReportFilters, paging: Paging
+) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the page's statement, planned as it is run:
+    what the scale benchmark records for a page that grew with the tables."""
+    page = report_page_query(session, filters, paging)
+    if page.sql is None:
+        return "(past the end: no statement)"
+    _plan_for_these_values(session)
+    plan = session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {page.sql}"), page.params)
+    return "\n".join(str(row[0]) for row in plan)
 
 
 def iter_cropped_image_report(

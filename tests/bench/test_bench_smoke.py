@@ -86,6 +86,8 @@ def extra_scale(payload: dict) -> None:
     assert operations["download 7 days"]["large"]["rows"][0] > 0
     assert operations["manifest, 1,000 new images"]["large"]["rows"] == [1000, 1000]
     fills = payload["project"]["fills"]
+    big = fills["6000"]["big_download"]  # all rows at smoke size
+    assert big["rows"] > 0 and big["bytes"] > 0 and big["api_peak_rss_mb"] > 0
     assert [f["rows"]["smartcrop_programimage"] for f in fills.values()] == [
         2000,
         6000,
