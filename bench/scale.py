@@ -426,6 +426,12 @@ FROM done d CROSS JOIN smartcrop_aspectratio_lookup ar
 """
 
 
+UNSHIP = """
+UPDATE smartcrop_programimage SET outputfilename = NULL, exportedat = NULL
+WHERE providername = 'Export' AND status = 3 AND outputfilename IS NOT NULL
+"""
+
+
 def manifest(url: str, config: Path, samples: int) -> Op:
     """The nightly manifest, run as the schedule runs it, of 1,000 new images."""
     import psycopg  # noqa: PLC0415
@@ -438,8 +444,11 @@ def manifest(url: str, config: Path, samples: int) -> Op:
     op = Op("manifest")
     with psycopg.connect(BenchDatabase.libpq(url), autocommit=True) as conn:
         user = conn.execute("SELECT min(id) FROM smartcrop_user").fetchone()[0]
+        conn.execute(QUEUE_FOR_EXPORT, {"n": MANIFEST_IMAGES, "user": user})
         for i in range(samples + 1):
-            conn.execute(QUEUE_FOR_EXPORT, {"n": MANIFEST_IMAGES, "user": user})
+            # The same 1,000 images each time, made new again (the database stays
+            # the size it was filled to): what a night with 1,000 new images ships.
+            conn.execute(UNSHIP)
             start = time.perf_counter()
             result = export_manifest(settings, url)
             elapsed = time.perf_counter() - start
@@ -470,7 +479,7 @@ def run_size(db: BenchDatabase, items: int, args: argparse.Namespace, work: Path
     folder = work / f"size-{items}"
     config = write_config(folder, url)
     samples = args.samples or (3 if args.smoke else 20)
-    manifest_samples = 2 if args.smoke else 5
+    manifest_samples = samples
     # Work the measurements use up, on top of the year (the same at every size):
     # programmes to claim and save, and images for each nightly manifest.
     seed_work_items(
@@ -482,7 +491,7 @@ def run_size(db: BenchDatabase, items: int, args: argparse.Namespace, work: Path
     )
     seed_work_items(
         url,
-        programmes=MANIFEST_IMAGES * (manifest_samples + 1) // 2,
+        programmes=MANIFEST_IMAGES // 2,
         images_per_programme=2,
         seed=args.seed,
         provider="Export",
