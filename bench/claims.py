@@ -204,6 +204,32 @@ def tiny_png(size: int = 8) -> str:
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 
+def finish_body(program_id: str, user_id: int, image_ids: list[int], png: str) -> dict:
+    """The SaveCropedImages body that finishes a claimed programme: one tiny 1x1
+    rendition per image, sent on to QA (Status 2)."""
+    return {
+        "ProgramId": program_id,
+        "UserId": user_id,
+        "Images": [
+            {
+                "ImageId": image_id,
+                "Status": 2,
+                "Renditions": [
+                    {
+                        "AspectRatioId": ASPECT_1X1,
+                        "X": 0,
+                        "Y": 0,
+                        "Width": 8,
+                        "Height": 8,
+                        "ImageBase64": png,
+                    }
+                ],
+            }
+            for image_id in image_ids
+        ],
+    }
+
+
 @dataclass
 class LoopResult:
     """What one loop (all operators of one run) did."""
@@ -297,27 +323,7 @@ def http_loop(
                 with lock:
                     out.claims.append((data["ProgramId"], ids, user_id))
                     out.claim_latency.append(claimed - start)
-                body = {
-                    "ProgramId": data["ProgramId"],
-                    "UserId": user_id,
-                    "Images": [
-                        {
-                            "ImageId": image_id,
-                            "Status": 2,
-                            "Renditions": [
-                                {
-                                    "AspectRatioId": ASPECT_1X1,
-                                    "X": 0,
-                                    "Y": 0,
-                                    "Width": 8,
-                                    "Height": 8,
-                                    "ImageBase64": png,
-                                }
-                            ],
-                        }
-                        for image_id in ids
-                    ],
-                }
+                body = finish_body(data["ProgramId"], user_id, ids, png)
                 start = time.perf_counter()
                 response = client.post(f"{base_url}/image/SaveCropedImages", json=body)
                 saved = time.perf_counter()

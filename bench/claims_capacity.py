@@ -34,7 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.claims import ASPECT_1X1, SQL_CLAIM, SQL_FINISH, SQL_RENDITION, tiny_png
+from bench.claims import (
+    ASPECT_1X1,
+    SQL_CLAIM,
+    SQL_FINISH,
+    SQL_RENDITION,
+    finish_body,
+    tiny_png,
+)
 from bench.common import (
     BenchDatabase,
     Target,
@@ -185,27 +192,8 @@ def http_cycle(base_url: str, provider: str, png: str):
             with lock:
                 step.errors.append(f"claim {response.status_code} {response.text[:80]}")
             return
-        body = {
-            "ProgramId": data["ProgramId"],
-            "UserId": user_id,
-            "Images": [
-                {
-                    "ImageId": image["ImageId"],
-                    "Status": 2,
-                    "Renditions": [
-                        {
-                            "AspectRatioId": ASPECT_1X1,
-                            "X": 0,
-                            "Y": 0,
-                            "Width": 8,
-                            "Height": 8,
-                            "ImageBase64": png,
-                        }
-                    ],
-                }
-                for image in data["Images"]
-            ],
-        }
+        ids = [image["ImageId"] for image in data["Images"]]
+        body = finish_body(data["ProgramId"], user_id, ids, png)
         saving = time.perf_counter()
         saved = client.post("/image/SaveCropedImages", json=body)
         done = time.perf_counter()

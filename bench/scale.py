@@ -25,7 +25,6 @@ on the small one; the small database is the baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import os
 import statistics
@@ -38,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.claims import finish_body, tiny_png
 from bench.common import (
     BenchDatabase,
     Target,
@@ -215,14 +215,6 @@ class Op:
         return statistics.median(pairs) if pairs else None
 
 
-def tiny_png() -> str:
-    from PIL import Image  # noqa: PLC0415
-
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
-    return base64.b64encode(out.getvalue()).decode()
-
-
 def _time(op: Op, call: Callable[[], int | None], samples: int, warmup: int) -> None:
     for i in range(warmup + samples):
         start = time.perf_counter()
@@ -322,27 +314,8 @@ def measure(  # noqa: C901 - one list of operations, each a few lines
 
         def save() -> int:
             data = claimed.pop()
-            body = {
-                "ProgramId": data["ProgramId"],
-                "UserId": op_id,
-                "Images": [
-                    {
-                        "ImageId": image["ImageId"],
-                        "Status": 2,
-                        "Renditions": [
-                            {
-                                "AspectRatioId": 5,
-                                "X": 0,
-                                "Y": 0,
-                                "Width": 8,
-                                "Height": 8,
-                                "ImageBase64": png,
-                            }
-                        ],
-                    }
-                    for image in data["Images"]
-                ],
-            }
+            ids = [image["ImageId"] for image in data["Images"]]
+            body = finish_body(data["ProgramId"], op_id, ids, png)
             response = client.post(
                 "/image/SaveCropedImages",
                 json=body,
