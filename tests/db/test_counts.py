@@ -227,9 +227,8 @@ def _filters(users: list[int]) -> list[reporting.ReportFilters]:
 )
 @given(seed=st.integers(0, 2**32 - 1), steps=st.integers(1, 25))
 def test_random_writes_keep_every_count_equal_to_a_full_count(
-    engine: Engine, seed: int, steps: int
+    engine: Engine, users: list[int], seed: int, steps: int
 ) -> None:
-    users = _users(engine)
     rng = random.Random(seed)
     with Session(engine) as session:
         session.execute(text("DELETE FROM smartcrop_programimage"))
@@ -241,18 +240,9 @@ def test_random_writes_keep_every_count_equal_to_a_full_count(
         session.rollback()
 
 
-_user_ids: dict[int, list[int]] = {}
-
-
-def _users(engine: Engine) -> list[int]:
-    key = id(engine)
-    if key not in _user_ids:
-        _user_ids[key] = [add_user(engine, "operator") for _ in range(3)]
-    return _user_ids[key]
-
-
-def test_a_known_scenario_is_counted_and_paged_as_before(engine: Engine) -> None:
-    users = _users(engine)
+def test_a_known_scenario_is_counted_and_paged_as_before(
+    engine: Engine, users: list[int]
+) -> None:
     ids = [add_item(engine, f"SH{n}", provider=PROVIDERS[n % 4]) for n in range(12)]
     with Session(engine) as session:
         world = World(session, users)
@@ -425,3 +415,10 @@ def engine(db_url: str):
 
     with engine_for(db_url) as engine:
         yield engine
+
+
+@pytest.fixture
+def users(engine: Engine) -> list[int]:
+    """Three operators of the test's own database (made once per test, so once for
+    all of a property test's examples)."""
+    return [add_user(engine, "operator") for _ in range(3)]
