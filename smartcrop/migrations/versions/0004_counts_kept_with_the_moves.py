@@ -97,30 +97,35 @@ REPORT_DAYS = """
 CREATE FUNCTION smartcrop_report_add(
     p_day date[], p_provider text[], p_croppedby integer[], p_reviewedby integer[],
     p_n bigint[])
-RETURNS void LANGUAGE sql AS $$
-  WITH c AS (
-    SELECT * FROM unnest(p_day, p_provider, p_croppedby, p_reviewedby, p_n)
-      AS c(day, providername, croppedby, reviewedby, n)
-  ), by_day AS (
-    INSERT INTO smartcrop_report_days AS d (day, providername, renditions)
-    SELECT day, providername, sum(n) FROM c
-    GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2
-    ON CONFLICT (day, providername)
-    DO UPDATE SET renditions = d.renditions + excluded.renditions
-  )
+-- PL/pgSQL, not SQL: a SQL function that cannot be inlined is planned again at
+-- every call, and this one runs twice per save (bare-SQL claims + saves went from
+-- 1,127 to 395 per second with it in SQL).
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO smartcrop_report_days AS d (day, providername, renditions)
+  SELECT c.day, c.providername, sum(c.n)
+  FROM unnest(p_day, p_provider, p_n) AS c(day, providername, n)
+  GROUP BY 1, 2 HAVING sum(c.n) <> 0 ORDER BY 1, 2
+  ON CONFLICT (day, providername)
+  DO UPDATE SET renditions = d.renditions + excluded.renditions;
   -- The report's user filter is "cropped or reviewed by": a rendition counts once
   -- for its cropper and once for its reviewer when that is someone else.
   INSERT INTO smartcrop_report_user_days AS u (userid, day, providername, renditions)
-  SELECT userid, day, providername, sum(n) FROM (
-    SELECT croppedby AS userid, day, providername, n FROM c
-    WHERE croppedby IS NOT NULL
+  SELECT x.userid, x.day, x.providername, sum(x.n) FROM (
+    SELECT c.croppedby AS userid, c.day, c.providername, c.n
+    FROM unnest(p_day, p_provider, p_croppedby, p_reviewedby, p_n)
+      AS c(day, providername, croppedby, reviewedby, n)
+    WHERE c.croppedby IS NOT NULL
     UNION ALL
-    SELECT reviewedby, day, providername, n FROM c
-    WHERE reviewedby IS NOT NULL AND reviewedby IS DISTINCT FROM croppedby
+    SELECT c.reviewedby, c.day, c.providername, c.n
+    FROM unnest(p_day, p_provider, p_croppedby, p_reviewedby, p_n)
+      AS c(day, providername, croppedby, reviewedby, n)
+    WHERE c.reviewedby IS NOT NULL AND c.reviewedby IS DISTINCT FROM c.croppedby
   ) x
-  GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3
+  GROUP BY 1, 2, 3 HAVING sum(x.n) <> 0 ORDER BY 1, 2, 3
   ON CONFLICT (userid, day, providername)
-  DO UPDATE SET renditions = u.renditions + excluded.renditions
+  DO UPDATE SET renditions = u.renditions + excluded.renditions;
+END
 $$;
 
 CREATE FUNCTION smartcrop_count_renditions() RETURNS trigger
