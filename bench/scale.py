@@ -73,6 +73,8 @@ DOWNLOAD_SAMPLES = 5  # 30 s each at 3M work items (270,000 rows)
 DEFAULT_SAMPLES = 40  # the issue asks for at least 20; a p95 of 40 is steadier
 BIG_DOWNLOAD_ROWS = 1_000_000  # at the large size; its memory target is 400 MB
 BIG_DOWNLOAD_RSS_MB = 400.0
+# Streamed as it is written: rows reach the client within seconds, not at the end.
+BIG_DOWNLOAD_FIRST_MIB_S = 5.0
 
 # -- the fill ---------------------------------------------------------------------
 
@@ -534,6 +536,7 @@ def big_download(server: Any, url: str, token: str, rows_wanted: int) -> dict:
     before = _worker_peak_rss_mb(server)
     start = time.perf_counter()
     size = 0
+    first_byte = first_mib = None
     with httpx.stream(
         "GET",
         server.base_url + "/report/CroppedImageReportDownLoad",
@@ -542,14 +545,20 @@ def big_download(server: Any, url: str, token: str, rows_wanted: int) -> dict:
         timeout=1800,
     ) as response:
         response.raise_for_status()
-        first_byte = time.perf_counter() - start
         for chunk in response.iter_bytes():
             size += len(chunk)
+            # The workbook's small parts lead; its first MiB holds rows of the sheet.
+            if first_byte is None:
+                first_byte = time.perf_counter() - start
+            if first_mib is None and size >= 1 << 20:
+                first_mib = time.perf_counter() - start
+    seconds = time.perf_counter() - start
     return {
         "rows": int(rows),
         "from_date": str(first_day),
-        "seconds": time.perf_counter() - start,
+        "seconds": seconds,
         "first_byte_seconds": first_byte,
+        "first_mib_seconds": seconds if first_mib is None else first_mib,
         "bytes": size,
         "api_peak_rss_mb_before": round(before, 1),
         "api_peak_rss_mb": round(_worker_peak_rss_mb(server), 1),
@@ -675,12 +684,23 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
             "MB",
         )
     )
+    targets.append(
+        Target(
+            f"first MiB of the XLSX of {big['rows']:,} rows",
+            big["first_mib_seconds"],
+            BIG_DOWNLOAD_FIRST_MIB_S,
+            "max",
+            "s",
+        )
+    )
     payload["targets"] = [t.as_dict() for t in targets]
     payload["met"] = all_met(targets)
     payload["note"] += (
         f"; the XLSX of {big['rows']:,} rows (from {big['from_date']}) took "
-        f"{big['seconds']:.0f} s, its first byte after {big['first_byte_seconds']:.0f}"
-        f" s, {big['bytes'] / 1e6:.0f} MB, API peak RSS {big['api_peak_rss_mb']} MB"
+        f"{big['seconds']:.0f} s, its first byte after "
+        f"{big['first_byte_seconds'] or 0:.2f} s and its first MiB after "
+        f"{big['first_mib_seconds'] or 0:.2f} s, {big['bytes'] / 1e6:.0f} MB, "
+        f"API peak RSS {big['api_peak_rss_mb']} MB"
     )
     grew = {
         name: measured[large][name].plan

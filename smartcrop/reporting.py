@@ -10,16 +10,15 @@ none of them grows with the tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import IO, Any
+from datetime import UTC, date
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from smartcrop import xlsx_stream
 from smartcrop.errors import InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
@@ -59,6 +58,7 @@ REPORT_FIELDS = (
     ("OutputFileName", "outputfilename"),
 )
 REPORT_HEADER = tuple(name for name, _ in REPORT_FIELDS)
+REPORT_SHEET = "CroppedImageReport"
 
 
 @dataclass(frozen=True)
@@ -278,36 +278,22 @@ def iter_cropped_image_report(
         result.close()
 
 
-def _cell(sheet: Any, value: Any) -> Any:
-    # Excel has no time zones: timestamps are written as naive UTC.
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(value, str) and value.startswith("="):
-        # openpyxl stores text starting with "=" as a formula, which Excel would run
-        # (=HYPERLINK(...) in a provider's title): keep it a text cell.
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        return cell
-    return value
+def cropped_image_report_xlsx(
+    sessions: Callable[[], Session], filters: ReportFilters
+) -> Iterator[bytes]:
+    """The report as XLSX bytes, produced while the rows are read.
 
-
-def write_cropped_image_report(
-    session: Session, filters: ReportFilters, out: IO[bytes]
-) -> int:
-    """Write the report as XLSX to ``out``; returns the number of data rows.
-
-    openpyxl's write-only mode keeps one row in memory at a time, and the rows come
-    from a server-side cursor, so the report's size is bounded by the disk only.
+    The generator owns its session (opened at the first chunk, closed when it is
+    exhausted or closed), since it outlives the request's own: the first bytes leave
+    before the last row is read, and memory stays that of one chunk and one batch of
+    rows whatever the report's size.
     """
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("CroppedImageReport")
-    sheet.append(list(REPORT_HEADER))
-    count = 0
-    for row in iter_cropped_image_report(session, filters):
-        sheet.append([_cell(sheet, value) for value in row])
-        count += 1
-    workbook.save(out)
-    return count
+    with sessions() as session:
+        rows = iter_cropped_image_report(session, filters)
+        try:
+            yield from xlsx_stream.stream_xlsx(REPORT_SHEET, REPORT_HEADER, rows)
+        finally:
+            rows.close()
 
 
 # The lookups as the frontend lists them: (table, JSON name of the text column).

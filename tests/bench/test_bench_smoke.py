@@ -88,6 +88,7 @@ def extra_scale(payload: dict) -> None:
     fills = payload["project"]["fills"]
     big = fills["6000"]["big_download"]  # all rows at smoke size
     assert big["rows"] > 0 and big["bytes"] > 0 and big["api_peak_rss_mb"] > 0
+    assert 0 < big["first_byte_seconds"] <= big["first_mib_seconds"] <= big["seconds"]
     assert [f["rows"]["smartcrop_programimage"] for f in fills.values()] == [
         2000,
         6000,
