@@ -139,7 +139,23 @@ class AuthConfig(_Section):
     secret_file: Path = Path(".smartcrop/jwt_secret")
 
 
+class DagsterConfig(_Section):
+    """Where the API and the CLI reach Dagster."""
+
+    # The webserver's GraphQL endpoint: the API submits runs there, so they go through
+    # the instance's run queue and launcher. `smartcrop up` and `smartcrop dagster`
+    # start that webserver on 127.0.0.1:3000.
+    graphql_url: str = "http://127.0.0.1:3000/graphql"
+    # How long a file-pipeline endpoint waits for its run before answering 202.
+    wait_seconds: float = Field(default=120, ge=0)
+    # The code location the jobs are in (workspace.yaml's location_name).
+    code_location: str = "smartcrop"
+    # DAGSTER_HOME when the environment sets none: run history of the local instance.
+    home: Path = Path(".smartcrop/dagster_home")
+
+
 class SmartcropService(_Section):
+    dagster: DagsterConfig = Field(default_factory=DagsterConfig)
     cdn: CdnConfig = Field(default_factory=CdnConfig)
     lock_timeout_minutes: int = Field(default=30, gt=0)
     max_rendition_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
