@@ -16,7 +16,12 @@ from smartcrop_cli.dagster_home import dagster_env
 from smartcrop_cli.startup import load_settings, ready_database
 
 
-def run_ingest(settings: Settings, url: str, paths: list[Path]) -> dict:
+def run_ingest(
+    settings: Settings,
+    url: str,
+    paths: list[Path],
+    console_log_level: str | None = None,
+) -> dict:
     """Ingest through the Dagster job, in this process, on the local instance."""
     os.environ["DAGSTER_HOME"] = dagster_env(settings, url)["DAGSTER_HOME"]
     from dagster import DagsterInstance  # noqa: PLC0415
@@ -29,6 +34,7 @@ def run_ingest(settings: Settings, url: str, paths: list[Path]) -> dict:
             instance=instance,
             database_url=url,
             config_path=os.environ.get("SMARTCROP_CONFIG"),
+            console_log_level=console_log_level,
         )
 
 
@@ -56,8 +62,19 @@ def first_start_ingest(settings: Settings, url: str, samples: Path) -> None:
     # The offline demo beside the samples: its images are served by the API
     # (/demo-images/), so their crops are suggested on demand once it is up.
     demo = samples.parent / "demo"
-    summary = run_ingest(settings, url, [samples, *([demo] if demo.is_dir() else [])])
+    # The samples include broken files on purpose (they show quarantine and the
+    # reasons in the UI): one line each here, not Dagster's stack traces.
+    summary = run_ingest(
+        settings,
+        url,
+        [samples, *([demo] if demo.is_dir() else [])],
+        console_log_level="CRITICAL",
+    )
     print(
         f"first start: ingested {len(summary['files'])} sample manifests from "
-        f"{samples}, {summary['total_new_items']} work items"
+        f"{samples}, {summary['total_new_items']} work items",
+        flush=True,
     )
+    for name, outcome in summary["files"].items():
+        if outcome["status"] == "failed":
+            print(f"  {name}: failed, {outcome['error']}", flush=True)
