@@ -86,6 +86,15 @@ def describe_exit(returncode: int) -> str:
     return f"exited with status {returncode}"
 
 
+def _stop_status(returncode: int) -> str:
+    """How a child asked to stop ended: ``SIGTERM``, ``status 0``."""
+    if returncode < 0:
+        with contextlib.suppress(ValueError):
+            return signal.Signals(-returncode).name
+        return f"signal {-returncode}"
+    return f"status {returncode}"
+
+
 def _signal_group(pgid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
@@ -247,7 +256,7 @@ class _Supervisor:
             for name, child in self.children.items():
                 if name not in reported and child.poll() is not None:
                     reported.add(name)
-                    self.say(f"{name} {describe_exit(child.returncode)}")
+                    self.say(f"{name} stopped ({_stop_status(child.returncode)})")
             if not any(_group_alive(c.pid) for c in self.children.values()):
                 break
             self._relay(POLL_SECONDS)
