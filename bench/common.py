@@ -869,7 +869,7 @@ def api_server(
         # Every worker must sign with the same key; a fixed throw-away one here.
         "SMARTCROP_SERVICE__AUTH__JWT_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
     }
-    command = [sys.executable, "-m", "smartcrop.cli", "api", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "smartcrop_cli", "api", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
     return Server(command, env, port, "/health", log_path)
 

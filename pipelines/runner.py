@@ -58,13 +58,23 @@ def ingest_paths(
     database_url: str,
     config_path: str | None = None,
     source: str = "cli",
+    console_log_level: str | None = None,
 ) -> dict[str, Any]:
-    """Ingest files and folders; the JSON summary of ``smartcrop ingest``."""
+    """Ingest files and folders; the JSON summary of ``smartcrop ingest``.
+
+    ``console_log_level`` sets the runs' console logger (default: the instance's
+    ``python_log_level``); every event is stored whatever it is.
+    """
     import psycopg  # noqa: PLC0415
 
     from smartcrop.db import libpq_url  # noqa: PLC0415
 
     defs = build_definitions(database_url=database_url, config_path=config_path)
+    loggers = (
+        {"loggers": {"console": {"config": {"log_level": console_log_level}}}}
+        if console_log_level
+        else {}
+    )
     job = defs.resolve_job_def("ingest_manifest")
     files: dict[str, dict[str, Any]] = {}
     total = 0
@@ -96,7 +106,8 @@ def ingest_paths(
                         "manifest_file": {
                             "config": {"source": source, "location": locator.location}
                         }
-                    }
+                    },
+                    **loggers,
                 },
                 instance=instance,
                 raise_on_error=False,

@@ -51,6 +51,10 @@ def configure_logging(
             handler.removeFilter(old)
         handler.addFilter(RedactSecrets(secrets))
     root.setLevel(level.upper())
+    # Alembic logs at INFO every plugin it sets up and the dialect it found, on every
+    # run: ours and those of Dagster's SQLite storage (a dozen lines per run started in
+    # process). What matters, the revisions applied, is logged by smartcrop.db.migrate.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def secrets_of(settings: object) -> list[str]:

@@ -46,3 +46,18 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def has_active_admin(session: Session) -> bool:
+    """Whether an active user holds the (active) admin role: the first-start hint."""
+    found = session.scalar(
+        select(User.id)
+        .join(Role, Role.id == User.roleid)
+        .where(
+            User.isactive.is_(True),
+            func.lower(Role.rolename) == "admin",
+            Role.status == 1,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -13,7 +15,18 @@ from argon2 import PasswordHasher
 
 from smartcrop.db import libpq_url
 
-SMARTCROP = str(Path(sys.executable).parent / "smartcrop")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# `python -m smartcrop_cli` from this checkout: the `smartcrop` script of the venv
+# runs whichever checkout was installed (editable), which may be another work tree.
+SMARTCROP = [sys.executable, "-m", "smartcrop_cli"]
+
+
+def cli_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment for the command: this checkout first on the import path."""
+    path = os.pathsep.join(
+        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p
+    )
+    return {**os.environ, "PYTHONPATH": path, **env}
 
 
 def _head_revision() -> str:
@@ -28,8 +41,8 @@ def _head_revision() -> str:
 
 def run(args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None):
     return subprocess.run(
-        [SMARTCROP, *args],
-        env={**os.environ, **env},
+        [*SMARTCROP, *args],
+        env=cli_env(env),
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -139,3 +152,34 @@ def test_a_secret_in_the_database_url_is_not_logged(tmp_path: Path) -> None:
     result = run(["migrate"], {"DATABASE__URL": url}, tmp_path)
     assert result.returncode != 0
     assert "Sup3rSecretPw" not in result.stdout + result.stderr
+
+
+def test_the_smartcrop_script_is_the_cli_package() -> None:
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    target = pyproject["project"]["scripts"]["smartcrop"]
+    assert target == "smartcrop_cli.main:main"
+    module, _, name = target.partition(":")
+    assert callable(getattr(importlib.import_module(module), name))
+    assert (
+        "smartcrop_cli*"
+        in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    )
+
+
+def test_every_command_and_flag_is_kept(tmp_path: Path) -> None:
+    result = run(["--help"], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    commands = "up migrate db-upgrade recount db-url create-admin api ingest dagster"
+    for command in commands.split():
+        assert command in result.stdout
+    flags = {
+        "up": ["--host", "--dagster-port", "--api-port", "--samples"],
+        "db-url": ["--sqlalchemy"],
+        "create-admin": ["--email", "--name"],
+        "api": ["--host", "--port", "--workers"],
+        "dagster": ["--host", "--port"],
+    }
+    for command, expected in flags.items():
+        shown = run([command, "--help"], {}, tmp_path).stdout
+        for flag in expected:
+            assert flag in shown, (command, flag)

@@ -46,9 +46,7 @@ def dagster_instance(request: Request) -> DagsterInstance:
                 instance = DagsterInstance.get()
             else:
                 # `smartcrop api` on its own: the folder `smartcrop up` would use.
-                from smartcrop.cli import DAGSTER_HOME_DEFAULT  # noqa: PLC0415
-
-                home = DAGSTER_HOME_DEFAULT.resolve()
+                home = state.settings.smartcrop_service.dagster.home.resolve()
                 home.mkdir(parents=True, exist_ok=True)
                 instance = DagsterInstance.from_config(str(home))
             state.dagster_instance = instance

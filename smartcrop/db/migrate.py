@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -19,7 +22,11 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    before = current_revision(url)
     command.upgrade(alembic_config(url), revision)
+    after = current_revision(url)
+    if after != before:
+        log.info("schema upgraded from %s to %s", before or "nothing", after)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
