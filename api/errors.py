@@ -22,6 +22,7 @@ STATUS_BY_ERROR: dict[type[errors.SmartcropError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooManyRequests: 429,
+    errors.ServiceUnavailable: 503,
 }
 
 _DEFAULT_MESSAGES = {

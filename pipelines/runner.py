@@ -7,6 +7,7 @@ given Dagster instance, so the runs and their lineage show in the UI.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from dagster import DagsterInstance
 
 from assets.ingestion import manifest_partitions
 from pipelines.definitions import build_definitions
+from pipelines.sensors import run_request_for
 from smartcrop import acquire, ingest
 from smartcrop.manifests import is_manifest_name
 
@@ -40,15 +42,48 @@ def expand(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _outcome(status: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "status": status,
-        "provider": fields.get("provider"),
-        "ingested_items": fields.get("ingested_items", 0),
-        "rejected_rows": fields.get("rejected_rows", 0),
-        "duplicates": fields.get("duplicates", 0),
-        "error": fields.get("error"),
-    }
+@dataclass(frozen=True)
+class GivenFile:
+    """A file given by path that needs a run: its partition and where it is."""
+
+    name: str
+    key: str
+    locator: acquire.Locator
+
+
+def plan_files(
+    conn: Any, paths: list[Path], source: str
+) -> tuple[list[GivenFile], dict[str, dict[str, Any]]]:
+    """Which of the files given (folders as their manifests) need a run, and the
+    outcome of those that do not.
+
+    A file given by path is known by its content: its partition key is its name and
+    checksum, so the same file given again is ``skipped`` once it was ingested (and
+    run again after a failure); anything not an .xlsx file is ``ignored``.
+    """
+    todo: list[GivenFile] = []
+    done: dict[str, dict[str, Any]] = {}
+    for path in expand(paths):
+        # Shown, stored and used as a tag: bytes that are not UTF-8 become U+FFFD.
+        name = acquire.readable(path.name)
+        if not path.is_file():
+            done[name] = ingest.outcome("failed", error=f"{path} is not a file")
+            continue
+        if not is_manifest_name(name):
+            done[name] = ingest.outcome(
+                "ignored", error="only .xlsx files are ingested"
+            )
+            continue
+        key = acquire.partition_key(name, f"{source}|{ingest.file_checksum(path)}")
+        known = ingest.file_record(conn, key)
+        if known is not None and known.status == "ingested":
+            # The same file given again: nothing to do, and nothing new from it.
+            done[name] = ingest.outcome(
+                "skipped", error=f"already ingested (partition {key})"
+            )
+            continue
+        todo.append(GivenFile(name, key, acquire.Locator(source, str(path.resolve()))))
+    return todo, done
 
 
 def ingest_paths(
@@ -60,7 +95,8 @@ def ingest_paths(
     source: str = "cli",
     console_log_level: str | None = None,
 ) -> dict[str, Any]:
-    """Ingest files and folders; the JSON summary of ``smartcrop ingest``.
+    """Ingest files and folders, one run each, in this process (the CLI's way: a
+    script on the local instance); the JSON summary of ``smartcrop ingest``.
 
     ``console_log_level`` sets the runs' console logger (default: the instance's
     ``python_log_level``); every event is stored whatever it is.
@@ -76,73 +112,23 @@ def ingest_paths(
         else {}
     )
     job = defs.resolve_job_def("ingest_manifest")
-    files: dict[str, dict[str, Any]] = {}
-    total = 0
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        for path in expand(paths):
-            # Shown, stored and used as a tag: bytes that are not UTF-8 become U+FFFD.
-            name = acquire.readable(path.name)
-            if not path.is_file():
-                files[name] = _outcome("failed", error=f"{path} is not a file")
-                continue
-            if not is_manifest_name(name):
-                files[name] = _outcome("ignored", error="only .xlsx files are ingested")
-                continue
-            checksum = ingest.file_checksum(path)
-            key = acquire.partition_key(name, f"{source}|{checksum}")
-            known = ingest.file_record(conn, key)
-            if known is not None and known.status == "ingested":
-                # The same file given again: nothing to do, and nothing new from it.
-                files[name] = _outcome(
-                    "skipped", error=f"already ingested (partition {key})"
-                )
-                continue
-            locator = acquire.Locator(source, str(path.resolve()))
-            instance.add_dynamic_partitions(manifest_partitions.name, [key])
+        todo, files = plan_files(conn, paths, source)
+        for given in todo:
+            instance.add_dynamic_partitions(manifest_partitions.name, [given.key])
             result = job.execute_in_process(
-                partition_key=key,
+                partition_key=given.key,
                 run_config={
-                    "ops": {
-                        "manifest_file": {
-                            "config": {"source": source, "location": locator.location}
-                        }
-                    },
+                    **run_request_for(given.locator, given.key).run_config,
                     **loggers,
                 },
                 instance=instance,
                 raise_on_error=False,
-                tags={"smartcrop/source": source, "smartcrop/file": name},
+                tags={"smartcrop/source": source, "smartcrop/file": given.name},
             )
-            files[name] = {
-                **_summary_of(conn, key, result.success),
+            files[given.name] = {
+                **ingest.file_outcome(conn, given.key, result.success),
                 "run_id": result.run_id,
             }
-            total += files[name]["ingested_items"]
+    total = sum(f["ingested_items"] for f in files.values())
     return {"files": files, "total_new_items": total}
-
-
-def _summary_of(conn: Any, key: str, success: bool) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT status, providername, coalesce(ingesteditems, 0),"
-        " coalesce(rejectedrows, 0), coalesce(duplicates, 0), error"
-        " FROM smartcrop_upload_files WHERE partitionkey = %s ORDER BY id DESC LIMIT 1",
-        (key,),
-    ).fetchone()
-    if row is None:
-        return _outcome("failed", error="the run failed before the file was recorded")
-    status, provider, items, rejected, duplicates, error = row
-    if status == "skipped":
-        items = rejected = duplicates = 0
-    elif not success and status != "failed":
-        status, error = (
-            "failed",
-            error or "the ingestion run failed; see the Dagster UI",
-        )
-    return _outcome(
-        status,
-        provider=provider,
-        ingested_items=items,
-        rejected_rows=rejected,
-        duplicates=duplicates,
-        error=error,
-    )

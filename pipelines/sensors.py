@@ -11,7 +11,7 @@ fraction of one, so a burst of 200 files is ten runs, not 200.
 # asset and sensor functions at run time to find their config and resources.
 import json
 import logging
-from datetime import datetime
+from collections.abc import Callable
 
 from dagster import (
     DagsterInstance,
@@ -30,9 +30,6 @@ from assets.ingestion import manifest_partitions
 from pipelines.jobs import ingest_manifest_job
 from resources import SettingsResource
 from smartcrop import acquire, watch
-from smartcrop.transfer import TransferError
-from smartcrop.transfer import s3 as s3_transfer
-from smartcrop.transfer import sftp as sftp_transfer
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +52,9 @@ def file_key(locator: acquire.Locator) -> str:
     return acquire.partition_key(locator.filename, acquire.delivery_identity(locator))
 
 
-def run_request_for(locator: acquire.Locator) -> RunRequest:
-    """One file, one run."""
-    key = file_key(locator)
+def run_request_for(locator: acquire.Locator, key: str | None = None) -> RunRequest:
+    """One file, one run (``key``: its partition, by default the delivery's)."""
+    key = file_key(locator) if key is None else key
     return RunRequest(
         partition_key=key,
         # The run key makes Dagster itself refuse a second run for the same delivery.
@@ -95,7 +92,9 @@ def batch_request_for(keys: list[str], files: dict[str, acquire.Locator]) -> Run
 
 
 def run_requests_for(
-    instance: DagsterInstance, found: list[acquire.Locator]
+    instance: DagsterInstance,
+    found: list[acquire.Locator],
+    key_of: Callable[[acquire.Locator], str] = file_key,
 ) -> tuple[list[str], list[RunRequest]]:
     """The partitions of the files found and their runs, batched.
 
@@ -106,12 +105,12 @@ def run_requests_for(
     """
     files: dict[str, acquire.Locator] = {}
     for locator in found:
-        files.setdefault(file_key(locator), locator)
+        files.setdefault(key_of(locator), locator)
     if not files:
         return [], []
     if len(files) == 1:
-        [locator] = files.values()
-        return list(files), [run_request_for(locator)]
+        [(only, locator)] = files.items()
+        return [only], [run_request_for(locator, only)]
     name = manifest_partitions.name
     instance.add_dynamic_partitions(name, list(files))
     position = {
@@ -132,7 +131,7 @@ def run_requests_for(
             batches.append([key])
     return list(files), [
         (
-            run_request_for(files[batch[0]])
+            run_request_for(files[batch[0]], batch[0])
             if len(batch) == 1
             else batch_request_for(batch, files)
         )
@@ -164,6 +163,13 @@ def _cursor(context: SensorEvaluationContext) -> dict:
         return {}
 
 
+def _remote(context: SensorEvaluationContext, listing: watch.Listing) -> SensorResult:
+    # One source being down must not stop the others; its cursor stays as it was.
+    for error in listing.errors:
+        context.log.warning(error)
+    return _result(context, listing.found, listing.cursor)
+
+
 def build_sensors(interval: int) -> list:
     @sensor(
         job=ingest_manifest_job,
@@ -188,36 +194,9 @@ def build_sensors(interval: int) -> list:
     def s3_manifest_sensor(
         context: SensorEvaluationContext, settings: SettingsResource
     ) -> SensorResult:
-        cfg = settings.load()
-        cursor = _cursor(context)
-        found: list[acquire.Locator] = []
-        for source in cfg.filewatcher.s3_sources:
-            name = f"{source.bucket}/{source.prefix}"
-            last = cursor.get(name, {})
-            try:
-                listing = s3_transfer.list_objects(
-                    acquire.s3_client_for(cfg, source),
-                    source.bucket,
-                    source.prefix,
-                    since_key=last.get("key"),
-                    since_last_modified=(
-                        datetime.fromisoformat(last["modified"])
-                        if last.get("modified")
-                        else None
-                    ),
-                )
-            except TransferError as exc:
-                # One source being down must not stop the others; its cursor stays.
-                context.log.warning(f"S3 source {name} not listed: {exc}")
-                continue
-            if listing:
-                newest = listing[-1]
-                cursor[name] = {
-                    "key": newest.path,
-                    "modified": newest.modified.isoformat(),
-                }
-            found.extend(watch.s3_locators(listing, source.bucket))
-        return _result(context, found, cursor)
+        return _remote(
+            context, watch.list_s3_sources(settings.load(), _cursor(context))
+        )
 
     @sensor(
         job=ingest_manifest_job,
@@ -228,23 +207,7 @@ def build_sensors(interval: int) -> list:
     def sftp_manifest_sensor(
         context: SensorEvaluationContext, settings: SettingsResource
     ) -> SensorResult:
-        cfg = settings.load()
-        cursor = _cursor(context)
-        found: list[acquire.Locator] = []
-        for source in cfg.filewatcher.sftp_sources:
-            name = f"{source.host}:{source.port}{source.directory}"
-            try:
-                listing = sftp_transfer.list_remote_files(
-                    acquire.sftp_endpoint_for(source), source.directory
-                )
-            except TransferError as exc:
-                context.log.warning(f"SFTP source {name} not listed: {exc}")
-                continue
-            new, present = watch.new_sftp_files(
-                listing, cursor.get(name, {}), source.host, source.port
-            )
-            cursor[name] = present
-            found.extend(new)
-        return _result(context, found, cursor)
+        listing = watch.list_sftp_sources(settings.load(), _cursor(context))
+        return _remote(context, listing)
 
     return [local_staging_sensor, s3_manifest_sensor, sftp_manifest_sensor]

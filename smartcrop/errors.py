@@ -37,3 +37,7 @@ class Conflict(SmartcropError):
 
 class TooManyRequests(SmartcropError):
     """Throttled; try again later (HTTP 429)."""
+
+
+class ServiceUnavailable(SmartcropError):
+    """A service this needs (Dagster's webserver) cannot be reached (HTTP 503)."""

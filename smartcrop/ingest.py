@@ -214,6 +214,49 @@ def file_record(conn: psycopg.Connection, partition_key: str) -> FileRecord | No
     )
 
 
+def outcome(status: str, **fields: Any) -> dict[str, Any]:
+    """One file's line in an ingestion summary (``smartcrop ingest``, run-local)."""
+    return {
+        "status": status,
+        "provider": fields.get("provider"),
+        "ingested_items": fields.get("ingested_items", 0),
+        "rejected_rows": fields.get("rejected_rows", 0),
+        "duplicates": fields.get("duplicates", 0),
+        "error": fields.get("error"),
+    }
+
+
+def file_outcome(
+    conn: psycopg.Connection, partition_key: str, run_succeeded: bool
+) -> dict[str, Any]:
+    """What became of the file of a partition, once its run has finished: as
+    recorded in ``smartcrop_upload_files``, failed when the run failed."""
+    row = conn.execute(
+        "SELECT status, providername, coalesce(ingesteditems, 0),"
+        " coalesce(rejectedrows, 0), coalesce(duplicates, 0), error"
+        " FROM smartcrop_upload_files WHERE partitionkey = %s ORDER BY id DESC LIMIT 1",
+        (partition_key,),
+    ).fetchone()
+    if row is None:
+        return outcome("failed", error="the run failed before the file was recorded")
+    status, provider, items, rejected, duplicates, error = row
+    if status == "skipped":
+        items = rejected = duplicates = 0
+    elif not run_succeeded and status != "failed":
+        status, error = (
+            "failed",
+            error or "the ingestion run failed; see the Dagster UI",
+        )
+    return outcome(
+        status,
+        provider=provider,
+        ingested_items=items,
+        rejected_rows=rejected,
+        duplicates=duplicates,
+        error=error,
+    )
+
+
 def mark_failed(conn: psycopg.Connection, file_id: int, reason: str) -> None:
     with conn.transaction():
         conn.execute(

@@ -9,17 +9,29 @@ the Dagster sensors stay thin and the rules can be tested without Dagster.
   or size is a new delivery.
 - S3 prefixes: the state is the (last modified, key) of the newest object handed out,
   the cursor of ``smartcrop.transfer.s3.list_objects``.
+
+``list_s3_sources`` and ``list_sftp_sources`` walk every configured source of a kind:
+the sensors call them with their cursor, the download endpoints with none (every file
+present; the endpoint then keeps those whose delivery is not yet a partition). A source
+that cannot be listed is reported, and its cursor left as it was, without stopping
+the others.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from smartcrop import acquire
 from smartcrop.acquire import Locator, utc_from_timestamp
 from smartcrop.manifests import is_manifest_name
-from smartcrop.transfer import RemoteFile
+from smartcrop.settings import Settings
+from smartcrop.transfer import RemoteFile, TransferError
+from smartcrop.transfer import s3 as s3_transfer
+from smartcrop.transfer import sftp as sftp_transfer
 
 # A local file changed this recently may still be being written; wait a tick.
 SETTLE_SECONDS = 1.0
@@ -87,3 +99,84 @@ def s3_locators(listing: list[RemoteFile], bucket: str) -> list[Locator]:
         for remote in listing
         if is_manifest_name(remote.name)
     ]
+
+
+@dataclass
+class Listing:
+    """What one pass over the sources of a kind found."""
+
+    found: list[Locator] = field(default_factory=list)
+    # The cursor to keep for the next pass: per source, as the kind's rules keep it.
+    cursor: dict[str, Any] = field(default_factory=dict)
+    # "source: why", one per source that could not be listed.
+    errors: list[str] = field(default_factory=list)
+    sources: int = 0
+
+    @property
+    def all_failed(self) -> bool:
+        return self.sources > 0 and len(self.errors) >= self.sources
+
+
+def list_s3_sources(settings: Settings, cursor: dict[str, Any] | None) -> Listing:
+    """New manifests under each ``filewatcher.s3_sources`` bucket/prefix, oldest
+    first per source; with no cursor, every manifest there."""
+    listing = Listing(cursor=dict(cursor or {}))
+    for source in settings.filewatcher.s3_sources:
+        listing.sources += 1
+        name = f"{source.bucket}/{source.prefix}"
+        last = listing.cursor.get(name, {})
+        try:
+            objects = s3_transfer.list_objects(
+                acquire.s3_client_for(settings, source),
+                source.bucket,
+                source.prefix,
+                since_key=last.get("key"),
+                since_last_modified=(
+                    datetime.fromisoformat(last["modified"])
+                    if last.get("modified")
+                    else None
+                ),
+            )
+        except TransferError as exc:
+            listing.errors.append(f"S3 source {name} not listed: {exc}")
+            continue
+        if objects:
+            newest = objects[-1]
+            listing.cursor[name] = {
+                "key": newest.path,
+                "modified": newest.modified.isoformat(),
+            }
+        listing.found.extend(s3_locators(objects, source.bucket))
+    return listing
+
+
+def list_sftp_sources(settings: Settings, cursor: dict[str, Any] | None) -> Listing:
+    """New manifests in each ``filewatcher.sftp_sources`` folder; with no cursor,
+    every manifest there."""
+    listing = Listing(cursor=dict(cursor or {}))
+    for source in settings.filewatcher.sftp_sources:
+        listing.sources += 1
+        name = f"{source.host}:{source.port}{source.directory}"
+        try:
+            files = sftp_transfer.list_remote_files(
+                acquire.sftp_endpoint_for(source), source.directory
+            )
+        except TransferError as exc:
+            listing.errors.append(f"SFTP source {name} not listed: {exc}")
+            continue
+        new, present = new_sftp_files(
+            files, listing.cursor.get(name, {}), source.host, source.port
+        )
+        listing.cursor[name] = present
+        listing.found.extend(new)
+    return listing
+
+
+def list_sources(
+    settings: Settings, kind: str, cursor: dict[str, Any] | None = None
+) -> Listing:
+    if kind == "s3":
+        return list_s3_sources(settings, cursor)
+    if kind == "sftp":
+        return list_sftp_sources(settings, cursor)
+    raise ValueError(f"no remote source kind {kind!r}")

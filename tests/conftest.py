@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.support.fixtures_transfer",
     "tests.support.pipelines",
     "tests.support.api",
+    "tests.support.dagster_web",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -1,30 +1,37 @@
 """File pipelines (contract 4.9): admin only, plain JSON (no envelope) plus run ids.
 
-Each endpoint runs the matching Dagster job in this process, on the instance the UI
-shows (``DAGSTER_HOME``, which ``smartcrop up`` sets for the API; tests put their own
-on ``app.state.dagster_instance``), and answers when the run has finished. The routes
-are plain ``def``: FastAPI runs them in its worker threads, so a long run never
-blocks the event loop. Refusals (a folder outside the staging root, a bad
-``date_range``) answer 400 in the envelope, like every other error.
+Each endpoint submits its runs to Dagster (pipelines/submit.py: through the
+webserver's GraphQL API, so the run queue and launcher apply) and waits for them up to
+``smartcrop_service.dagster.wait_seconds``: the contract's body when they have
+finished, else 202 ``running`` with the run ids, which
+``GET /filewatcher/runs/{run_id}`` answers for later. The routes are plain ``def``:
+FastAPI runs them in its worker threads, so a wait never blocks the event loop.
+Refusals (a folder outside the staging root, a bad ``date_range``) answer 400 in the
+envelope, like every other error, and a webserver that cannot be reached 503, before
+anything is started.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from api.deps import ADMIN_ROLE, SettingsDep, require_roles
-from smartcrop.errors import InvalidInput
+from smartcrop.errors import InvalidInput, NotFound
 from smartcrop.exports.dumps import MAX_DAYS
 from smartcrop.manifests import is_manifest_name
-from smartcrop.settings import CONFIG_ENV_VAR
+from smartcrop.settings import Settings
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
+
+    from pipelines.submit import Dagster, Started
 
 # Dagster and the code location are imported on first use, not when the API starts:
 # most requests never need them.
@@ -34,8 +41,9 @@ router = APIRouter(tags=["file pipelines"], dependencies=[require_roles(ADMIN_RO
 _instance_lock = threading.Lock()
 
 
-def dagster_instance(request: Request) -> DagsterInstance:
-    """The app's Dagster instance: injected on ``app.state``, else DAGSTER_HOME's."""
+def dagster_instance(request: Request, settings: Settings) -> DagsterInstance:
+    """The app's Dagster instance (its run storage): injected on ``app.state``, else
+    DAGSTER_HOME's, else the folder ``smartcrop up`` uses."""
     from dagster import DagsterInstance  # noqa: PLC0415
 
     state = request.app.state
@@ -46,19 +54,33 @@ def dagster_instance(request: Request) -> DagsterInstance:
                 instance = DagsterInstance.get()
             else:
                 # `smartcrop api` on its own: the folder `smartcrop up` would use.
-                home = state.settings.smartcrop_service.dagster.home.resolve()
+                home = settings.smartcrop_service.dagster.home.resolve()
                 home.mkdir(parents=True, exist_ok=True)
                 instance = DagsterInstance.from_config(str(home))
             state.dagster_instance = instance
     return instance
 
 
-def _job_context(request: Request) -> tuple[DagsterInstance, str, str | None]:
-    """(instance, database URL, settings file) for building the definitions."""
-    state = request.app.state
-    url = state.engine.url.render_as_string(hide_password=False)
-    config_path = getattr(state, "config_path", None) or os.environ.get(CONFIG_ENV_VAR)
-    return dagster_instance(request), url, config_path
+def _dagster(request: Request, settings: Settings) -> Dagster:
+    from pipelines.submit import Dagster  # noqa: PLC0415 - Dagster loads late
+
+    return Dagster(
+        dagster_instance(request, settings), settings.smartcrop_service.dagster
+    )
+
+
+def _database_url(request: Request) -> str:
+    return request.app.state.engine.url.render_as_string(hide_password=False)
+
+
+def _answer(
+    request: Request, settings: Settings, start: Callable[[Dagster], Started]
+) -> JSONResponse:
+    from pipelines.submit import wait_and_answer  # noqa: PLC0415
+
+    dagster = _dagster(request, settings)
+    status, body = wait_and_answer(dagster, _database_url(request), start(dagster))
+    return JSONResponse(body, status_code=status)
 
 
 def staged_files(staging_root: Path, folder_path: str | None) -> list[Path]:
@@ -109,61 +131,91 @@ def _days(date_range: str | None, default: int) -> int:
     return days
 
 
-@router.post("/filewatcher/run-local")
+_RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "Still running after wait_seconds: `{status: running, run_id}`"
+    },
+    503: {"description": "Dagster's webserver cannot be reached; nothing started"},
+}
+
+
+@router.post("/filewatcher/run-local", responses=_RUN_RESPONSES)
 def run_local(
     request: Request,
     settings: SettingsDep,
     folder_path: Annotated[str | None, Query()] = None,
-) -> dict[str, Any]:
-    """Ingest the .xlsx files of a staging folder, one ``ingest_manifest`` run each.
+) -> JSONResponse:
+    """Ingest the .xlsx files of a staging folder, batched into ``ingest_manifest``
+    runs as the local sensor batches them (files already ingested are skipped).
 
     ``run_ids`` lists every run; ``run_id`` is the last one (null when no file
     needed a run).
     """
-    from pipelines.launch import ingest_files  # noqa: PLC0415 - Dagster loads late
+    from pipelines.submit import start_local  # noqa: PLC0415
 
     files = staged_files(settings.staging_root, folder_path)
-    instance, url, config_path = _job_context(request)
-    return ingest_files(instance, url, config_path, files)
+    url = _database_url(request)
+    return _answer(request, settings, lambda d: start_local(d, url, files))
 
 
-@router.post("/filewatcher/download-s3")
-def download_s3(request: Request) -> dict[str, Any]:
-    from pipelines.launch import download_new  # noqa: PLC0415
+@router.post("/filewatcher/download-s3", responses=_RUN_RESPONSES)
+def download_s3(request: Request, settings: SettingsDep) -> JSONResponse:
+    from pipelines.submit import start_download  # noqa: PLC0415
 
-    return download_new(*_job_context(request), "s3")
-
-
-@router.post("/filewatcher/download-sftp")
-def download_sftp(request: Request) -> dict[str, Any]:
-    from pipelines.launch import download_new  # noqa: PLC0415
-
-    return download_new(*_job_context(request), "sftp")
+    return _answer(request, settings, lambda d: start_download(d, settings, "s3"))
 
 
-def _manifest(request: Request) -> dict[str, Any]:
-    from pipelines.launch import run_manifest  # noqa: PLC0415
+@router.post("/filewatcher/download-sftp", responses=_RUN_RESPONSES)
+def download_sftp(request: Request, settings: SettingsDep) -> JSONResponse:
+    from pipelines.submit import start_download  # noqa: PLC0415
 
-    return run_manifest(*_job_context(request))
-
-
-@router.post("/filewatcher/batch/run")
-def batch_run(request: Request) -> dict[str, Any]:
-    return _manifest(request)
+    return _answer(request, settings, lambda d: start_download(d, settings, "sftp"))
 
 
-@router.post("/batchjob/run")
-def batchjob_run(request: Request) -> dict[str, Any]:
-    return _manifest(request)
+def _manifest(request: Request, settings: Settings) -> JSONResponse:
+    from pipelines.submit import start_manifest  # noqa: PLC0415
+
+    return _answer(request, settings, start_manifest)
 
 
-@router.post("/dumpdata/run")
+@router.post("/filewatcher/batch/run", responses=_RUN_RESPONSES)
+def batch_run(request: Request, settings: SettingsDep) -> JSONResponse:
+    return _manifest(request, settings)
+
+
+@router.post("/batchjob/run", responses=_RUN_RESPONSES)
+def batchjob_run(request: Request, settings: SettingsDep) -> JSONResponse:
+    return _manifest(request, settings)
+
+
+@router.post("/dumpdata/run", responses=_RUN_RESPONSES)
 def dumpdata_run(
     request: Request,
     settings: SettingsDep,
     date_range: Annotated[str | None, Query()] = None,
-) -> dict[str, Any]:
-    from pipelines.launch import run_dumps  # noqa: PLC0415
+) -> JSONResponse:
+    from pipelines.submit import start_dumps  # noqa: PLC0415
 
     days = _days(date_range, settings.smartcrop_dumpdata.date_range)
-    return run_dumps(*_job_context(request), days)
+    return _answer(request, settings, lambda d: start_dumps(d, days))
+
+
+@router.get(
+    "/filewatcher/runs/{run_id}",
+    responses={
+        202: {"description": "Still queued or running: `{status: running, run_id}`"},
+        404: {"description": "No such run on the instance"},
+    },
+)
+def run_status(request: Request, settings: SettingsDep, run_id: str) -> JSONResponse:
+    """A run an endpoint started: 202 ``running`` while it (or a run its request
+    started with it) is queued or running, then the body the endpoint would have
+    given. Any other run: its status (``dagster_status``) and, if it failed, why."""
+    from pipelines.submit import answer_for_run  # noqa: PLC0415
+
+    instance = dagster_instance(request, settings)
+    answer = answer_for_run(instance, _database_url(request), run_id.strip())
+    if answer is None:
+        raise NotFound(f"No Dagster run {run_id!r}")
+    status, body = answer
+    return JSONResponse(body, status_code=status)

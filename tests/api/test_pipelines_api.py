@@ -1,23 +1,27 @@
 """The file-pipeline endpoints (contract 4.9) on a real app, database and Dagster
-instance, with S3 on moto and SFTP on a loopback server.
+webserver, with S3 on moto and SFTP on a loopback server.
 
-The app gets the ``pipeline`` fixture's instance on ``app.state``, as ``smartcrop up``
-gives it DAGSTER_HOME's: every run an endpoint reports must be on that instance.
+Every endpoint submits its runs to the webserver (tests/support/dagster_web.py), which
+launches them in run worker processes; the app reads the answers from the same
+instance, as ``smartcrop up`` gives it DAGSTER_HOME's: every run an endpoint reports
+must be on that instance.
 """
 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from dagster import DagsterRunStatus
 from fastapi import FastAPI
+from sqlalchemy import make_url
 
 from api.app import create_app
 from tests.exports.helpers import add_image, query
 from tests.ingest.helpers import EXPECTED, SAMPLES, work_item_count
-from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
+from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY, free_port
 
 GOOD = ["EMAIL_20261120.xlsx", "TMDB_20261120.xlsx"]
 ENDPOINTS = [
@@ -31,11 +35,21 @@ ENDPOINTS = [
 
 
 @pytest.fixture
+def pipeline(web_pipeline):
+    """Overrides tests/support/pipelines.py's: the runs go through the webserver."""
+    return web_pipeline
+
+
+@pytest.fixture
 def api_app(pipeline, db_url: str) -> FastAPI:
     """Overrides tests/support/api.py's app: settings from the pipeline's file."""
     app = create_app(pipeline.settings, db_url)
     app.state.dagster_instance = pipeline.instance
-    app.state.config_path = str(pipeline.config_path)
+    # A test that changes the settings (a source, a target) changes them for the app
+    # too, as a restart with the new file would.
+    pipeline.on_configure.append(
+        lambda: setattr(app.state, "settings", pipeline.settings)
+    )
     return app
 
 
@@ -87,10 +101,15 @@ def test_run_local_ingests_a_staging_folder_through_the_job(
     body = response.json()
     assert body["status"] == "success"
     assert "IsSuccess" not in body  # plain JSON, not the envelope
-    assert len(body["run_ids"]) == 2 and body["run_id"] == body["run_ids"][-1]
-    for run_id in body["run_ids"]:
-        assert_run(pipeline, run_id)
+    # Two files, one run over the range of their partitions, as the sensors batch.
+    assert body["run_ids"] == [body["run_id"]]
+    assert_run(pipeline, body["run_id"])
+    assert {name: f["run_id"] for name, f in body["files"].items()} == {
+        name: body["run_id"] for name in GOOD
+    }
+    assert {f["status"] for f in body["files"].values()} == {"ingested"}
     want = sum(EXPECTED["files"][n]["ingested_items"] for n in GOOD)
+    assert body["total_new_items"] == want
     assert work_item_count(pipeline.db_url) == want
     assert sorted(p.name for p in folder.iterdir()) == sorted(GOOD)  # copied
 
@@ -125,6 +144,7 @@ def test_run_local_refuses_folders_outside_the_staging_root(
     (pipeline.tmp / "outside").mkdir()
     shutil.copy2(SAMPLES / GOOD[0], pipeline.tmp / "outside" / GOOD[0])
     stage(pipeline, "batch1", [])
+    runs_before = len(pipeline.instance.get_runs())
 
     response = client.post(
         "/filewatcher/run-local", params={"folder_path": folder_path}, headers=admin
@@ -135,7 +155,7 @@ def test_run_local_refuses_folders_outside_the_staging_root(
     assert (body["IsSuccess"], body["StatusCode"], body["Data"]) == (False, 400, None)
     assert "folder" in body["Message"]
     assert work_item_count(pipeline.db_url) == 0
-    assert pipeline.instance.get_runs() == []
+    assert len(pipeline.instance.get_runs()) == runs_before
 
 
 def test_run_local_never_follows_links_out_of_the_root(client, admin, pipeline) -> None:
@@ -291,7 +311,7 @@ def test_batch_run_answers_failed_when_the_upload_fails(
 
     body = client.post("/batchjob/run", headers=admin).json()
 
-    assert set(body) == {"status", "run_id"} and body["status"] == "failed"
+    assert set(body) == {"status", "run_id", "error"} and body["status"] == "failed"
     assert_run(pipeline, body["run_id"], DagsterRunStatus.FAILURE)
     assert query(
         pipeline.db_url, "SELECT outputfilename FROM smartcrop_programimage"
@@ -325,12 +345,13 @@ def test_dumpdata_run_writes_the_four_files(client, admin, pipeline) -> None:
 def test_dumpdata_run_refuses_a_bad_date_range(
     client, admin, pipeline, value: str
 ) -> None:
+    runs_before = len(pipeline.instance.get_runs())
     response = client.post(f"/dumpdata/run?date_range={value}", headers=admin)
     assert response.status_code == 400
     body = response.json()
     assert (body["IsSuccess"], body["StatusCode"]) == (False, 400)
     assert "date_range" in body["Message"]
-    assert pipeline.instance.get_runs() == []
+    assert len(pipeline.instance.get_runs()) == runs_before
 
 
 def test_dumpdata_run_fails_when_an_upload_fails(
@@ -345,6 +366,130 @@ def test_dumpdata_run_fails_when_an_upload_fails(
         }
     )
     body = client.post("/dumpdata/run?date_range=1", headers=admin).json()
-    assert set(body) == {"status", "run_id"} and body["status"] == "failed"
+    assert set(body) == {"status", "run_id", "error"} and body["status"] == "failed"
     assert_run(pipeline, body["run_id"], DagsterRunStatus.FAILURE)
     assert len(list((pipeline.tmp / "dumps").iterdir())) == 4  # kept to be sent
+
+
+# --- submitted, not run here: the wait, the run-status route, Dagster down ------------
+
+
+def _with_dagster(api_app: FastAPI, pipeline, **dagster: object) -> None:
+    """Change smartcrop_service.dagster for the app (and the file the runs read)."""
+    service = pipeline.config["smartcrop_service"]
+    service["dagster"] = {**service["dagster"], **dagster}
+    pipeline.configure(smartcrop_service=service)
+
+
+def test_a_run_still_going_at_the_limit_answers_202_then_its_body_later(
+    client, admin, pipeline, api_app
+) -> None:
+    _with_dagster(api_app, pipeline, wait_seconds=0)
+    add_image(pipeline.db_url, program_id="SH1")
+
+    started = client.post("/batchjob/run", headers=admin)
+
+    assert started.status_code == 202
+    body = started.json()
+    assert body["status"] == "running" and body["run_id"]
+    run_id = body["run_id"]
+    run = pipeline.instance.get_run_by_id(run_id)
+    assert run is not None and run.tags["smartcrop/trigger"] == "api"
+    deadline = time.monotonic() + 90
+    while (
+        answer := client.get(f"/filewatcher/runs/{run_id}", headers=admin)
+    ).status_code == 202:
+        assert answer.json() == {
+            "status": "running",
+            "run_id": run_id,
+            "run_ids": [run_id],
+        }
+        assert time.monotonic() < deadline, "the run did not finish in 90 s"
+        time.sleep(0.5)
+    assert answer.status_code == 200
+    final = answer.json()
+    assert set(final) == {"status", "file", "run_id"} and final["status"] == "success"
+    assert final["run_id"] == run_id
+    assert (pipeline.tmp / "outbound" / final["file"]).is_file()
+    assert_run(pipeline, run_id)
+
+
+def test_the_run_status_route_is_admin_only_and_knows_its_runs(
+    client, admin, token_for
+) -> None:
+    missing = client.get("/filewatcher/runs/not-a-run", headers=admin)
+    assert missing.status_code == 404
+    assert missing.json()["IsSuccess"] is False
+    assert client.get("/filewatcher/runs/x").status_code == 401
+    _, qa = token_for("qa")
+    assert client.get("/filewatcher/runs/x", headers=qa).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/batchjob/run", "/dumpdata/run?date_range=1", "/filewatcher/download-s3"]
+)
+def test_a_webserver_that_cannot_be_reached_answers_503_and_starts_nothing(
+    client, admin, pipeline, api_app, dagster_web, s3_server: str, s3_bucket, path: str
+) -> None:
+    s3, bucket = s3_bucket
+    pipeline.configure(
+        aws_config={"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY},
+        filewatcher={
+            "s3_sources": [
+                {"bucket": bucket, "endpoint_url": s3_server, "region": REGION}
+            ]
+        },
+    )
+    s3.upload_file(str(SAMPLES / GOOD[0]), bucket, GOOD[0])
+    # A port nothing listens on.
+    down = f"http://127.0.0.1:{free_port()}/graphql"
+    _with_dagster(api_app, pipeline, graphql_url=down)
+    runs_before = len(pipeline.instance.get_runs())
+    partitions_before = pipeline.partitions()
+
+    response = client.post(path, headers=admin)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["IsSuccess"], body["StatusCode"]) == (False, 503)
+    assert down in body["Message"] and "no run was started" in body["Message"]
+    assert len(pipeline.instance.get_runs()) == runs_before
+    assert pipeline.partitions() == partitions_before
+
+    # Once the webserver is back, the same call starts the run and the file comes in.
+    _with_dagster(api_app, pipeline, graphql_url=dagster_web.graphql_url)
+    assert client.post(path, headers=admin).status_code == 200
+    assert len(pipeline.instance.get_runs()) == runs_before + 1
+
+
+def test_a_failed_download_run_answers_failed_with_dagsters_message(
+    client, admin, pipeline, sftp_server
+) -> None:
+    pipeline.configure(
+        filewatcher={
+            "sftp_sources": [
+                {
+                    "host": sftp_server.host,
+                    "port": sftp_server.port,
+                    "directory": "/drop",
+                    "credentials": {
+                        "username": sftp_server.username,
+                        "password": sftp_server.password,
+                    },
+                }
+            ]
+        }
+    )
+    sftp_server.path("/drop").mkdir()
+    shutil.copy2(SAMPLES / GOOD[1], sftp_server.path(f"/drop/{GOOD[1]}"))
+    # The run is given a database that does not exist: it fails.
+    url = make_url(pipeline.db_url)
+    missing = url.set(database=f"{url.database}_missing")
+    pipeline.configure(database={"url": missing.render_as_string(hide_password=False)})
+
+    body = client.post("/filewatcher/download-sftp", headers=admin).json()
+
+    assert body["status"] == "failed"
+    assert_run(pipeline, body["run_id"], DagsterRunStatus.FAILURE)
+    assert body["files"][GOOD[1]]["status"] == "failed"
+    assert any(f"{url.database}_missing" in e for e in body["errors"]), body["errors"]

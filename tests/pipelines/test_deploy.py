@@ -28,7 +28,7 @@ from dagster_postgres.run_storage import PostgresRunStorage
 from dagster_postgres.schedule_storage import PostgresScheduleStorage
 from sqlalchemy import make_url
 
-from pipelines.launch import run_dumps, run_manifest
+from pipelines.definitions import build_definitions
 from pipelines.runner import ingest_paths
 from smartcrop.db import libpq_url
 from tests.exports.helpers import add_image
@@ -94,10 +94,15 @@ def test_the_production_instance_runs_ingestion_and_exports_on_postgres(
         )
         assert ingested["files"]["EMAIL_20261120.xlsx"]["status"] == "ingested"
         add_image(pipeline.db_url, program_id="SH1")
-        exported = run_manifest(instance, pipeline.db_url, config_path)
-        dumped = run_dumps(instance, pipeline.db_url, config_path, 1)
-        assert exported["status"] == "success"
-        assert dumped["status"] == "success"
+        defs = build_definitions(pipeline.db_url, config_path)
+        exported = defs.resolve_job_def("nightly_manifest_job").execute_in_process(
+            instance=instance
+        )
+        dumped = defs.resolve_job_def("dump_snapshots_job").execute_in_process(
+            instance=instance,
+            run_config={"ops": {"dump_snapshots": {"config": {"date_range": 1}}}},
+        )
+        assert exported.success and dumped.success
 
         runs = instance.get_runs()
         assert {run.job_name for run in runs} == {
@@ -115,7 +120,7 @@ def test_the_production_instance_runs_ingestion_and_exports_on_postgres(
         events = conn.execute("SELECT count(*) FROM event_logs").fetchone()
     assert {row[0] for row in stored} == {run.run_id for run in runs}
     assert events is not None and events[0] > 0
-    assert exported["run_id"] in {row[0] for row in stored}
+    assert exported.run_id in {row[0] for row in stored}
 
 
 # --- deploy/compose.yaml ----------------------------------------------------------

@@ -290,17 +290,22 @@ def test_ten_thousand_claims_from_32_clients_on_two_api_processes(
 
 @pytest.mark.slow
 def test_two_file_pipeline_calls_at_once_on_one_api_process(
-    pipeline, db_url: str, make_user, tmp_path: Path
+    web_pipeline, dagster_web, db_url: str, make_user, tmp_path: Path
 ) -> None:
     """Two admins start file pipelines at the same moment on one API process: both
-    finish and /health answers meanwhile (two in-process runs in two threads used
-    to deadlock the process: see ``pipelines.launch._RUN_LOCK``)."""
+    runs are submitted to the webserver and finish, and /health answers meanwhile
+    (the API once ran them itself, and two in-process runs in two threads
+    deadlocked it)."""
+    pipeline = web_pipeline
     for n, folder in enumerate(("one", "two")):
         (pipeline.staging / folder).mkdir()
         data = corpus.good(f"SH{n}P", 1000)
         (pipeline.staging / folder / f"NBCU_{folder}.xlsx").write_bytes(data)
     _, email, password = make_user("admin")
-    env = {"SMARTCROP_SERVICE__AUTH__JWT_SECRET": JWT_SECRET}
+    env = {
+        "SMARTCROP_SERVICE__AUTH__JWT_SECRET": JWT_SECRET,
+        "DAGSTER_HOME": str(dagster_web.home),  # the runs' instance
+    }
     answers: dict[str, Any] = {}
     with api_process(pipeline.config_path, db_url, tmp_path / "api.log", env) as api:
         login = {"EmailID": email, "Password": password}
@@ -314,7 +319,7 @@ def test_two_file_pipeline_calls_at_once_on_one_api_process(
                     api.base_url + "/filewatcher/run-local",
                     params={"folder_path": folder},
                     headers={"Authorization": f"Bearer {token}"},
-                    timeout=30,
+                    timeout=120,
                 ).json()["status"]
             except httpx.HTTPError as exc:
                 answers[folder] = repr(exc)

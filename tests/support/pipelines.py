@@ -8,7 +8,7 @@ to tick a sensor with a real context and to execute the runs it asks for.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +35,15 @@ class Pipeline:
     instance: DagsterInstance
     config: dict[str, Any] = field(default_factory=dict)
     cursors: dict[str, str | None] = field(default_factory=dict)
+    # Where the settings are written: the test's own file, or the one a Dagster
+    # webserver's code location reads (tests/support/dagster_web.py).
+    config_file: Path | None = None
+    # Called after each configure(): an app built from these settings takes the new.
+    on_configure: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def config_path(self) -> Path:
-        return self.tmp / "smartcrop.yml"
+        return self.config_file or self.tmp / "smartcrop.yml"
 
     def configure(self, **sections: Any) -> None:
         """Merge sections into the settings file (before building definitions)."""
@@ -48,6 +53,8 @@ class Pipeline:
             else:
                 self.config[key] = value
         self.config_path.write_text(yaml.safe_dump(self.config))
+        for listener in self.on_configure:
+            listener()
 
     @property
     def settings(self) -> Settings:
@@ -119,29 +126,35 @@ def _as_init(config: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(config))
 
 
+def configure_for_test(p: Pipeline) -> None:
+    """The test's database and folders under its tmp_path."""
+    tmp_path = p.tmp
+    p.configure(
+        database={"url": p.db_url},
+        processing_middleware={
+            "local_filesystem": {
+                "root_path": str(tmp_path / "staging"),
+                "quarantine_path": str(tmp_path / "quarantine"),
+                "work_dir": str(tmp_path / "work"),
+            }
+        },
+        smartcrop_service={
+            "storage": {"local_root": str(tmp_path / "renditions")},
+            "auth": {"secret_file": str(tmp_path / "jwt_secret")},
+        },
+        smartcrop_filewatcher_batchjob={"output_dir": str(tmp_path / "outbound")},
+        smartcrop_dumpdata={"local_path": str(tmp_path / "dumps")},
+    )
+    (tmp_path / "staging").mkdir(exist_ok=True)
+
+
 @pytest.fixture
 def pipeline(db_url: str, tmp_path: Path) -> Iterator[Pipeline]:
     home = tmp_path / "dagster_home"
     home.mkdir()
     with instance_for_test(temp_dir=str(home)) as instance:
         p = Pipeline(tmp=tmp_path, db_url=db_url, instance=instance)
-        p.configure(
-            database={"url": db_url},
-            processing_middleware={
-                "local_filesystem": {
-                    "root_path": str(tmp_path / "staging"),
-                    "quarantine_path": str(tmp_path / "quarantine"),
-                    "work_dir": str(tmp_path / "work"),
-                }
-            },
-            smartcrop_service={
-                "storage": {"local_root": str(tmp_path / "renditions")},
-                "auth": {"secret_file": str(tmp_path / "jwt_secret")},
-            },
-            smartcrop_filewatcher_batchjob={"output_dir": str(tmp_path / "outbound")},
-            smartcrop_dumpdata={"local_path": str(tmp_path / "dumps")},
-        )
-        (tmp_path / "staging").mkdir()
+        configure_for_test(p)
         yield p
 
 
