@@ -66,7 +66,7 @@ def test_the_checksum_lock_lets_one_of_many_simultaneous_records_win(
 
 @pytest.mark.slow
 def test_one_file_through_the_sensor_and_two_api_processes_at_once(
-    pipeline, db_url: str, make_user, tmp_path: Path
+    web_pipeline, dagster_web, db_url: str, make_user, tmp_path: Path
 ) -> None:
     """The same bytes in the staging folder (the sensor's run, in this process) and
     in two folders handed to POST /filewatcher/run-local of two API processes: the
@@ -74,7 +74,11 @@ def test_one_file_through_the_sensor_and_two_api_processes_at_once(
     two deliveries recorded as skipped. (Each door runs in its own process, as in
     production: Dagster runs in process share stdout capture, so three in one
     process would be a test artefact.) ``smartcrop ingest`` starts a moment later
-    with a fourth copy and finds it already ingested."""
+    with a fourth copy and finds it already ingested.
+
+    The API processes submit their runs to a Dagster webserver, which launches each
+    in a run worker process."""
+    pipeline = web_pipeline
     name = "NBCU_race.xlsx"
     content = corpus.good("SH8C", 2000)
     staged = pipeline.staging / name
@@ -92,6 +96,7 @@ def test_one_file_through_the_sensor_and_two_api_processes_at_once(
     env = {
         "SMARTCROP_SERVICE__AUTH__JWT_SECRET": JWT_SECRET,
         "SMARTCROP_LOG_LEVEL": "WARNING",
+        "DAGSTER_HOME": str(dagster_web.home),  # the runs' instance
     }
     outcomes: dict[str, Any] = {}
     with (

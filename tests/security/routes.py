@@ -61,6 +61,7 @@ ROLES: dict[str, frozenset[str]] = {
     "/filewatcher/batch/run": ADMIN,
     "/batchjob/run": ADMIN,
     "/dumpdata/run": ADMIN,
+    "/filewatcher/runs/{run_id}": ADMIN,
 }
 
 # Not API endpoints: the OpenAPI document and its viewers, and static files (the crop
@@ -81,6 +82,7 @@ NO_ENVELOPE = frozenset(
         "/filewatcher/batch/run",
         "/batchjob/run",
         "/dumpdata/run",
+        "/filewatcher/runs/{run_id}",
         "/report/CroppedImageReportDownLoad",
         "/image/SourceImage",  # the source image's bytes, for the crop page
     }

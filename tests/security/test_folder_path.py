@@ -86,10 +86,12 @@ def test_unreadable_folder_paths_are_400_not_500(
 
 
 def test_hostile_files_in_a_staging_folder_through_the_api(
-    client, admin, pipeline, layout: Path
+    web_client, admin, web_pipeline, layout: Path
 ) -> None:
     """Names, links and non-files in a legitimate folder: links and non-files are
-    left out, every file ends ingested or failed, and the answer is never a 500."""
+    left out, every file ends ingested or failed (in runs the Dagster webserver
+    launched), and the answer is never a 500."""
+    client, pipeline = web_client, web_pipeline
     cases = [
         corpus.by_id(name)
         for name in (

@@ -36,7 +36,8 @@ CHECKS = [
     response_schema_conformance,
 ]
 ENVELOPE_KEYS = {"IsSuccess", "StatusCode", "Message", "Data"}
-# Operations that run a Dagster job per call: a few examples are enough.
+# Operations that are slow per call (a password hash, a listing of sources): a few
+# examples are enough.
 SLOW = (
     "/filewatcher/",
     "/batchjob/",
@@ -46,9 +47,22 @@ SLOW = (
     "/user/Update",
     "/user/UpdatePassword",
 )
-# Checks left out per operation (none now: the XLSX download used to be documented as
-# JSON; test_the_xlsx_download_declares_its_media_type keeps it right).
-EXCLUDED: dict[str, list[Any]] = {}
+# Checks left out per operation. The fuzz runs without a Dagster webserver (the
+# settings point at a port with no listener), so a file-pipeline call whose input is
+# valid answers the 503 its document declares ("cannot be reached, nothing started");
+# a crash would still fail status_code_conformance (500 is declared nowhere), and bad
+# input must still be a 400 in the envelope.
+PIPELINE_CALLS = (
+    "POST /filewatcher/run-local",
+    "POST /filewatcher/download-s3",
+    "POST /filewatcher/download-sftp",
+    "POST /filewatcher/batch/run",
+    "POST /batchjob/run",
+    "POST /dumpdata/run",
+)
+EXCLUDED: dict[str, list[Any]] = {
+    label: [not_a_server_error] for label in PIPELINE_CALLS
+}
 EXAMPLES = {"admin": 25, "anonymous": 4}
 SLOW_EXAMPLES = 4
 BUDGET_SECONDS = 170

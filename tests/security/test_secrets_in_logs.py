@@ -119,16 +119,28 @@ def _all_secrets(sftp_server) -> dict[str, str]:
 
 
 def test_the_api_process_logs_no_secret_at_debug(
-    db_url_with_password: str, tmp_path: Path, sftp_server, s3_server, s3_bucket
+    db_url_with_password: str,
+    tmp_path: Path,
+    sftp_server,
+    s3_server,
+    s3_bucket,
+    dagster_web,
 ) -> None:
     client, bucket = s3_bucket
     client.put_object(Bucket=bucket, Key="in/NBCU_s3.xlsx", Body=corpus.good("SH1L"))
     sftp_server.path("/outbound").mkdir(parents=True)
     sftp_server.path("/other").mkdir(parents=True)
     sftp_server.path("/outbound/NBCU_sftp.xlsx").write_bytes(corpus.good("SH2L"))
+    # The settings file the webserver's runs read too: they work on this database.
     config = write_config(
-        tmp_path / "config.yml",
+        dagster_web.config_path,
         tmp_path,
+        database={"url": db_url_with_password},
+        smartcrop_service={
+            "storage": {"local_root": str(tmp_path / "renditions")},
+            "auth": {"secret_file": str(tmp_path / "jwt_secret")},
+            "dagster": {"graphql_url": dagster_web.graphql_url},
+        },
         **_sources(sftp_server, s3_server, bucket),
         smartcrop_ftp_config={
             "host": sftp_server.host,
@@ -146,9 +158,8 @@ def test_the_api_process_logs_no_secret_at_debug(
     env = {
         "SMARTCROP_LOG_LEVEL": "DEBUG",
         "SMARTCROP_SERVICE__AUTH__JWT_SECRET": JWT_SECRET,
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "DAGSTER_HOME": str(dagster_web.home),
     }
-    (tmp_path / "dagster_home").mkdir()
     created = subprocess.run(
         [SMARTCROP, "create-admin", "--email", "root@example.com", "--name", "Root"],
         env={
@@ -218,7 +229,10 @@ def test_the_api_process_logs_no_secret_at_debug(
     assert "GET /user/UserList?token=*** HTTP/1.1" in log  # redacted, not dropped
     tokens = {"admin token": token, "user token": una}
     assert not _leaks(log, secrets | tokens), _leaks(log, secrets | tokens)
-    assert not _storage_leaks(tmp_path / "dagster_home", secrets | tokens)
+    # The runs ran in the webserver's run workers: their output and storage too.
+    web_log = dagster_web.log()
+    assert not _leaks(web_log, secrets | tokens), _leaks(web_log, secrets | tokens)
+    assert not _storage_leaks(dagster_web.home, secrets | tokens)
 
 
 def test_sensors_and_runs_log_no_secret_at_debug(

@@ -24,7 +24,9 @@ from pathlib import Path
 import httpx
 import pytest
 from dagster import DagsterInstance
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from tests.support.pipelines import Pipeline, configure_for_test
 from tests.support.s3_server import free_port
 
@@ -157,3 +159,16 @@ def web_pipeline(
         yield p
     finally:
         instance.dispose()
+
+
+@pytest.fixture
+def web_client(web_pipeline: Pipeline) -> Iterator[TestClient]:
+    """A client of an app whose file-pipeline endpoints submit to the webserver and
+    read its instance; it follows the settings the test configures afterwards."""
+    app = create_app(web_pipeline.settings, web_pipeline.db_url)
+    app.state.dagster_instance = web_pipeline.instance
+    web_pipeline.on_configure.append(
+        lambda: setattr(app.state, "settings", web_pipeline.settings)
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client

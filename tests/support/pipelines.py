@@ -27,6 +27,9 @@ from pipelines.definitions import build_definitions
 from smartcrop.acquire import Locator
 from smartcrop.settings import Settings, load_settings
 
+# A port with no listener (9, discard): what tests/config.test.yml names too.
+NO_WEBSERVER = "http://127.0.0.1:9/graphql"
+
 
 @dataclass
 class Pipeline:
@@ -141,6 +144,9 @@ def configure_for_test(p: Pipeline) -> None:
         smartcrop_service={
             "storage": {"local_root": str(tmp_path / "renditions")},
             "auth": {"secret_file": str(tmp_path / "jwt_secret")},
+            # No Dagster webserver unless the test starts one (dagster_web.py): never
+            # a developer's on the default port.
+            "dagster": {"graphql_url": NO_WEBSERVER},
         },
         smartcrop_filewatcher_batchjob={"output_dir": str(tmp_path / "outbound")},
         smartcrop_dumpdata={"local_path": str(tmp_path / "dumps")},
