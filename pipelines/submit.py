@@ -33,11 +33,11 @@ from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from gql.transport.requests import RequestsHTTPTransport
 
 from assets.ingestion import manifest_partitions
-from pipelines.runner import plan_files
 from pipelines.sensors import run_requests_for
 from smartcrop import acquire, ingest, watch
 from smartcrop.db import libpq_url
 from smartcrop.errors import ServiceUnavailable
+from smartcrop.given_files import plan_files
 from smartcrop.settings import DagsterConfig, Settings
 
 log = logging.getLogger(__name__)
