@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -82,6 +83,9 @@ class CurrentUser:
     name: str
     email: str
     role: str  # lower-case role name
+    # The bearer token's own id and expiry (POST /user/Logout ends it).
+    token_id: str | None = None
+    token_expires: datetime | None = None
 
 
 def get_current_user(
@@ -93,7 +97,12 @@ def get_current_user(
     token = credentials.credentials if credentials is not None else None
     identity = authenticate(session, settings, token)
     return CurrentUser(
-        id=identity.id, name=identity.name, email=identity.email, role=identity.role
+        id=identity.id,
+        name=identity.name,
+        email=identity.email,
+        role=identity.role,
+        token_id=identity.token_id,
+        token_expires=identity.expires_at,
     )
 
 

@@ -1,8 +1,10 @@
-"""Housekeeping jobs: releasing expired work-item locks without any request.
+"""Housekeeping jobs: releasing expired work-item locks without any request, and
+forgetting logged-out tokens once they have expired.
 
 Claims already treat an expired lock as free, and writes refuse it; this job puts the
 rows back in their queue (with ``expire`` audit rows) so that dashboards and the
-dumps show them as free, even when nobody claims for a while.
+dumps show them as free, even when nobody claims for a while. A revoked token past
+its expiry is refused anyway, so its row is of no more use.
 """
 
 # No `from __future__ import annotations` here: Dagster reads op annotations at
@@ -17,6 +19,7 @@ from dagster import (
 )
 
 from resources import DatabaseResource, SettingsResource
+from smartcrop.auth import purge_revoked_tokens
 from smartcrop.workflow.locks import release_expired_locks
 
 
@@ -31,9 +34,23 @@ def release_expired_locks_op(
     return released
 
 
-@job(executor_def=in_process_executor, description="Release expired claims.")
+@op(description="Forget logged-out tokens past their expiry.")
+def purge_revoked_tokens_op(
+    context: OpExecutionContext, database: DatabaseResource
+) -> int:
+    with database.session() as session:
+        purged = purge_revoked_tokens(session)
+    context.log.info(f"forgot {purged} expired revoked token(s)")
+    return purged
+
+
+@job(
+    executor_def=in_process_executor,
+    description="Release expired claims; forget expired logged-out tokens.",
+)
 def release_expired_locks_job() -> None:
     release_expired_locks_op()
+    purge_revoked_tokens_op()
 
 
 release_expired_locks_schedule = ScheduleDefinition(
@@ -42,5 +59,6 @@ release_expired_locks_schedule = ScheduleDefinition(
     cron_schedule="*/5 * * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Every five minutes: expired locks go back to their queue.",
+    description="Every five minutes: expired locks go back to their queue, expired "
+    "logged-out tokens are forgotten.",
 )

@@ -2,9 +2,12 @@
 token version.
 
 A token carries ``sub`` (user id, as a string as RFC 7519 asks), ``role``, ``ver``
-(the user's ``tokenversion`` when it was issued), ``iat`` and ``exp``. Every request
-checks ``ver`` and ``isactive`` against the database, so a password change or a
-deactivation (both bump ``tokenversion``) stops older tokens at once.
+(the user's ``tokenversion`` when it was issued), ``jti`` (its own random id), ``iat``
+and ``exp``. Every request checks ``ver`` and ``isactive`` against the database, so a
+password change or a deactivation (both bump ``tokenversion``) stops all the user's
+older tokens at once, and ``jti`` against ``smartcrop_revokedtoken``, so a logout
+stops that one token at once, in every API process. (A token issued before ``jti``
+existed cannot be ended alone; it expires within ``token_ttl_seconds``.)
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from smartcrop.db.models import Role, User
+from smartcrop.db.models import RevokedToken, Role, User
 from smartcrop.errors import Unauthorized
 from smartcrop.settings import Settings
 
@@ -44,6 +48,17 @@ class Identity:
     name: str
     email: str
     role: str  # lower-case role name
+    # The token's own id and expiry, for ending it (None: a token without a jti).
+    token_id: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Claims:
+    user_id: int
+    version: int
+    token_id: str | None
+    expires_at: datetime
 
 
 def signing_secret(settings: Settings) -> str:
@@ -100,14 +115,15 @@ def issue_token(
         "sub": str(user_id),
         "role": role.lower(),
         "ver": token_version,
+        "jti": secrets.token_urlsafe(16),
         "iat": int(issued.timestamp()),
         "exp": int((issued + timedelta(seconds=ttl)).timestamp()),
     }
     return jwt.encode(claims, signing_secret(settings), algorithm=ALGORITHM)
 
 
-def decode_token(settings: Settings, token: str) -> tuple[int, int]:
-    """(user id, token version) of a well-signed, unexpired token; else Unauthorized."""
+def decode_token(settings: Settings, token: str) -> Claims:
+    """The claims of a well-signed, unexpired token; else Unauthorized."""
     try:
         # algorithms is pinned: "none" and any algorithm swap are refused.
         claims = jwt.decode(
@@ -118,26 +134,66 @@ def decode_token(settings: Settings, token: str) -> tuple[int, int]:
         )
         user_id = int(claims["sub"])
         version = claims["ver"]
-    except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+        token_id = claims.get("jti")
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError):
         raise Unauthorized(BAD_TOKEN_MESSAGE) from None
     if not isinstance(version, int) or isinstance(version, bool):
         raise Unauthorized(BAD_TOKEN_MESSAGE)
-    return user_id, version
+    if token_id is not None and (not isinstance(token_id, str) or len(token_id) > 64):
+        raise Unauthorized(BAD_TOKEN_MESSAGE)
+    return Claims(user_id, version, token_id, expires_at)
 
 
 def authenticate(session: Session, settings: Settings, token: str | None) -> Identity:
     """The live identity behind a bearer token, or Unauthorized."""
     if not token:
         raise Unauthorized(NO_TOKEN_MESSAGE)
-    user_id, version = decode_token(settings, token)
-    row = session.execute(
+    claims = decode_token(settings, token)
+    query = (
         select(User.id, User.username, User.emailid, User.tokenversion, Role.rolename)
         .join(Role, Role.id == User.roleid)
-        .where(User.id == user_id, User.isactive.is_(True))
-    ).one_or_none()
-    if row is None or row.tokenversion != version:
+        .where(User.id == claims.user_id, User.isactive.is_(True))
+    )
+    if claims.token_id is not None:
+        # In the same round trip: a logged-out token is refused at once.
+        query = query.where(~exists().where(RevokedToken.tokenid == claims.token_id))
+    row = session.execute(query).one_or_none()
+    if row is None or row.tokenversion != claims.version:
         raise Unauthorized(BAD_TOKEN_MESSAGE)
     # The role comes from the database, not the token: a role change applies at once.
     return Identity(
-        id=row.id, name=row.username, email=row.emailid, role=row.rolename.lower()
+        id=row.id,
+        name=row.username,
+        email=row.emailid,
+        role=row.rolename.lower(),
+        token_id=claims.token_id,
+        expires_at=claims.expires_at,
     )
+
+
+def revoke_token(
+    session: Session,
+    *,
+    user_id: int,
+    token_id: str | None,
+    expires_at: datetime | None,
+) -> bool:
+    """End one token at once and in every process; False when it has no id to end
+    it by (issued before tokens had one)."""
+    if token_id is None or expires_at is None:
+        return False
+    session.execute(
+        insert(RevokedToken)
+        .values(tokenid=token_id, userid=user_id, expiresat=expires_at)
+        .on_conflict_do_nothing(index_elements=[RevokedToken.tokenid])
+    )
+    return True
+
+
+def purge_revoked_tokens(session: Session, now: datetime | None = None) -> int:
+    """Forget revoked tokens past their expiry (refused anyway); how many went."""
+    result = session.execute(
+        delete(RevokedToken).where(RevokedToken.expiresat < (now or datetime.now(UTC)))
+    )
+    return int(result.rowcount or 0)

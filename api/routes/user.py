@@ -17,7 +17,7 @@ from api.deps import (
     require_roles,
 )
 from api.envelope import ok
-from smartcrop import identity
+from smartcrop import auth, identity
 from smartcrop.errors import PermissionDenied
 
 router = APIRouter(prefix="/user", tags=["user"])
@@ -81,6 +81,19 @@ def login(
             "RoleName": result.role,
         }
     )
+
+
+@router.post("/Logout")
+def logout(session: SessionDep, caller: CurrentUserDep) -> dict:
+    """End the calling token at once, in every API process (contract 4.10); the
+    user's other tokens live on."""
+    auth.revoke_token(
+        session,
+        user_id=caller.id,
+        token_id=caller.token_id,
+        expires_at=caller.token_expires,
+    )
+    return ok(None, "Logged out")
 
 
 @router.post("/Register")

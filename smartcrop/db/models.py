@@ -124,6 +124,24 @@ class LoginAttempt(Base):
     )
 
 
+class RevokedToken(Base):
+    """Tokens ended before their expiry (POST /user/Logout), kept until then.
+
+    In the database so that every API process refuses them at once; rows past their
+    expiry are of no use (the token is refused anyway) and the housekeeping schedule
+    removes them.
+    """
+
+    __tablename__ = "smartcrop_revokedtoken"
+    tokenid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    userid: Mapped[int] = mapped_column(
+        Integer, ForeignKey("smartcrop_user.id", ondelete="CASCADE")
+    )
+    expiresat: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revokedat: Mapped[datetime] = _now()
+    __table_args__ = (Index("ix_smartcrop_revokedtoken_expiresat", expiresat),)
+
+
 class Rule(Base):
     __tablename__ = "smartcrop_rule"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

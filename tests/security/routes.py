@@ -22,6 +22,7 @@ PUBLIC: frozenset[str] = frozenset()
 ROLES: dict[str, frozenset[str]] = {
     "/health": PUBLIC,
     "/user/Login": PUBLIC,
+    "/user/Logout": ANYONE_SIGNED_IN,
     "/user/Register": ADMIN,
     "/user/Update": ADMIN,
     "/user/UpdatePassword": ANYONE_SIGNED_IN,  # own e-mail only, checked inside

@@ -115,6 +115,19 @@ function logout(message = "") {
   say(message, message ? "error" : "");
 }
 
+// "Log out": the token is ended on the server (POST /user/Logout), so a copy of it
+// left on a shared workstation is refused at once; the page forgets it either way.
+async function endSession() {
+  if (state.session) {
+    try {
+      await api("/user/Logout", { method: "POST" });
+    } catch (error) {
+      // Already ended or unreachable: the page still forgets the token.
+    }
+  }
+  logout();
+}
+
 async function login(event) {
   event.preventDefault();
   await busy($("#login"), async () => {
@@ -686,7 +699,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#approve").addEventListener("click", (e) => decide(e.target, 3, false));
   $("#send-back").addEventListener("click", (e) => decide(e.target, 1, true));
   $("#reject").addEventListener("click", (e) => decide(e.target, 4, true));
-  $("#logout").addEventListener("click", () => logout());
+  $("#logout").addEventListener("click", () => endSession());
   $("#release").addEventListener("click", releaseLocks);
   state.session = loadSession();
   if (!state.session) {
