@@ -15,6 +15,7 @@ from api.limits import BodySizeLimit
 from api.routes import dashboard, health, image, lookup, report, role, rule, user
 from api.routes import pipelines as file_pipelines
 from api.routes import suggest as crop_suggestions
+from api.security_headers import SecurityHeaders
 from api.ui import install_ui
 from smartcrop.db import database_url, make_engine
 from smartcrop.logging_setup import configure_logging, secrets_of
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> F
     app.state.settings = settings
     # Request bodies are capped (1 MiB; renditions: see api/limits.py) -> 413.
     app.add_middleware(BodySizeLimit, settings=settings)
+    # nosniff, no framing, no referrer, a CSP (strict on /ui/), no-store on JSON.
+    app.add_middleware(SecurityHeaders, settings=settings)
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
     install_error_handlers(app)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,18 @@ def _log_in(page, base: str, email: str, password: str) -> None:
     page.wait_for_selector("#who:not([hidden])")
 
 
+def _wait_until(page, expression: str, timeout: float = 30.0) -> None:
+    """Poll ``expression`` in the page until it is true. (Playwright's
+    wait_for_function evaluates its predicate with eval inside the page, which the
+    page's Content-Security-Policy forbids, as it should; page.evaluate goes through
+    the DevTools protocol, which the policy does not govern.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout:.0f} s: {expression}")
+        time.sleep(0.1)
+
+
 def _shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
@@ -125,17 +138,29 @@ def test_operator_crops_and_qa_approves_in_the_browser(
         page = browser_context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # The page runs under a strict Content-Security-Policy: nothing it does may
+        # be blocked by it (Chromium reports each blocked load or style).
+        page.on(
+            "console",
+            lambda message: (
+                errors.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         _log_in(page, base, operator_email, password)
         page.fill("#provider", "DEMO")
         page.click("#claim")
         # Both images open with a cropper and five ratio tabs each.
-        page.wait_for_function(
+        _wait_until(
+            page,
             "document.querySelectorAll('.image-card .cropper-crop-box').length === 2"
-            " && document.querySelectorAll('.image-card .ratio-tab').length === 10"
+            " && document.querySelectorAll('.image-card .ratio-tab').length === 10",
         )
-        page.wait_for_function(
+        _wait_until(
+            page,
             "[...document.querySelectorAll('.ratio-tab small')]"
-            ".every(s => !s.textContent.includes('no suggestion'))"
+            ".every(s => !s.textContent.includes('no suggestion'))",
         )
         _shot(page, "1-claimed.png")
 
@@ -160,16 +185,17 @@ def test_operator_crops_and_qa_approves_in_the_browser(
         page.mouse.down()
         page.mouse.move(start[0] - 160, start[1], steps=12)
         page.mouse.up()
-        page.wait_for_function(
+        _wait_until(
+            page,
             "document.querySelector("
             f'\'.image-card[data-image-id="{same_origin}"] .ratio-tab[data-ratio="3"]\''
-            ").classList.contains('edited')"
+            ").classList.contains('edited')",
         )
         _shot(page, "2-moved.png")
 
         page.click("#save")
-        page.wait_for_function(
-            "document.querySelector('#status').textContent.startsWith('Saved')"
+        _wait_until(
+            page, "document.querySelector('#status').textContent.startsWith('Saved')"
         )
         _shot(page, "3-saved.png")
         assert errors == []
@@ -204,15 +230,17 @@ def test_operator_crops_and_qa_approves_in_the_browser(
         page.click("#logout")
         _log_in(page, base, qa_email, password)
         page.click("#review")
-        page.wait_for_function(
+        _wait_until(
+            page,
             "[...document.querySelectorAll('.rendition img')]"
-            ".filter(i => i.complete && i.naturalWidth > 0).length === 10"
+            ".filter(i => i.complete && i.naturalWidth > 0).length === 10",
         )
         _shot(page, "4-review.png")
         page.click("#approve")
-        page.wait_for_function(
+        _wait_until(
+            page,
             "document.querySelector('#status').textContent"
-            f".startsWith('Status updated: {PROGRAM}')"
+            f".startsWith('Status updated: {PROGRAM}')",
         )
         states = query(
             db_url,

@@ -277,12 +277,24 @@ function loadInto(img, url, crossOrigin) {
   });
 }
 
-/* Source pixels the canvas may read: the URL itself when it allows it (same origin,
- * or a CDN that sends CORS headers), else the same bytes through the API
- * (/image/SourceImage, with the token) as a blob of this page's own origin. */
+/* Source pixels the canvas may read: the URL itself when it is on this page's own
+ * origin (the demo's images), else the same bytes through the API
+ * (/image/SourceImage, with the token) as a blob of this page's own origin. The
+ * page's Content-Security-Policy allows images from itself and the rendition
+ * origins only, so a provider's URL is never loaded by the browser: the operator's
+ * address never reaches a provider, and the server applies its fetch policy. */
+function sameOrigin(url) {
+  try {
+    return new URL(url, window.location.href).origin === window.location.origin;
+  } catch (error) {
+    return false;
+  }
+}
+
 async function loadImage(card, img) {
   const image = card.image;
   try {
+    if (!sameOrigin(image.ImageUrl)) throw new Error("another origin");
     return await loadInto(img, image.ImageUrl, true);
   } catch (error) {
     const response = await fetch(
