@@ -41,12 +41,12 @@ def reachable(host: str) -> str:
 
 
 def api_command(host: str, port: int, workers: int) -> list[str]:
+    """`smartcrop api` as a child of `smartcrop up`: the same path a user runs."""
     return [
         sys.executable,
         "-m",
-        "uvicorn",
-        "api.app:create_app",
-        "--factory",
+        "smartcrop_cli",
+        "api",
         "--host",
         host,
         "--port",
@@ -61,18 +61,28 @@ def cmd_api(args: argparse.Namespace) -> int:
     url = ready_database(settings)
     host = args.host or settings.smartcrop_service.api_host
     port = args.port or settings.smartcrop_service.api_port
-    if args.workers > 1:
-        # Workers are separate processes: hand them the resolved URL so that they
-        # join this embedded server instead of each looking for one.
-        env = {**os.environ, "DATABASE__URL": url}
-        children = {"api": Service(api_command(host, port, args.workers))}
-        return supervise(children, env, prefix=False)
     import uvicorn  # noqa: PLC0415
 
+    # log_config=None, in this process and in every worker: uvicorn configures no
+    # handler of its own, so its access and error lines go through the root handler
+    # that create_app installs, in the project's format and through its
+    # secret-redacting filter (a token in a query string, a database password).
+    if args.workers > 1:
+        # Workers are processes uvicorn starts (and restarts), each building the app
+        # with the factory: hand them the resolved URL so that they join this
+        # embedded server instead of each looking for one.
+        os.environ["DATABASE__URL"] = url
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=args.workers,
+            log_config=None,
+        )
+        return 0
     from api.app import create_app  # noqa: PLC0415
 
-    # log_config=None: uvicorn's access and error logs go through the root handler,
-    # in the project's format and with its secret-redacting filter.
     uvicorn.run(create_app(settings, url), host=host, port=port, log_config=None)
     return 0
 

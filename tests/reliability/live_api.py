@@ -81,12 +81,22 @@ def api_process(
     log: Path,
     env: dict[str, str] | None = None,
     timeout: float = 90,
+    workers: int = 1,
 ) -> Iterator[ApiProcess]:
     """``smartcrop api`` serving ``db_url`` with the settings in ``config``."""
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [SMARTCROP, "api", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                SMARTCROP,
+                "api",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env={
                 **os.environ,
                 "DATABASE__URL": db_url,

@@ -235,6 +235,41 @@ def test_the_api_process_logs_no_secret_at_debug(
     assert not _storage_leaks(dagster_web.home, secrets | tokens)
 
 
+def test_api_workers_log_no_secret_at_debug(
+    db_url_with_password: str, tmp_path: Path, make_user
+) -> None:
+    """`smartcrop api --workers 2` (what compose runs): uvicorn's access and error
+    lines in every worker go through the same redaction as the single process."""
+    _, email, password = make_user("admin")
+    config = write_config(tmp_path / "config.yml", tmp_path)
+    env = {
+        "SMARTCROP_LOG_LEVEL": "DEBUG",
+        "SMARTCROP_SERVICE__AUTH__JWT_SECRET": JWT_SECRET,
+    }
+    with api_process(
+        config, db_url_with_password, tmp_path / "api.log", env, workers=2
+    ) as api:
+        with httpx.Client(base_url=api.base_url, timeout=30) as http:
+            login = {"EmailID": email, "Password": password}
+            token = http.post("/user/Login", json=login).json()["Data"]["Token"]
+            for _ in range(6):  # both workers answer some of them
+                http.get("/user/UserList", headers={"Authorization": f"Bearer {token}"})
+                http.get("/user/UserList", params={"token": token})
+                http.get("/dashboard/Totals", params={"access_token": token})
+        log = api.output()
+    assert "uvicorn.access" in log and "GET /user/UserList" in log  # logged, at DEBUG
+    assert "token=***" in log  # redacted, not dropped
+    secrets = {
+        "jwt secret": JWT_SECRET,
+        "database password": DB_PASSWORD,
+        "user password": password,
+        "bearer token": token,
+    }
+    assert not _leaks(log, secrets), _leaks(log, secrets)
+    # Two worker processes really served (uvicorn names each as it starts it).
+    assert log.count("Started server process") >= 2, log[-2000:]
+
+
 def test_sensors_and_runs_log_no_secret_at_debug(
     pipeline, sftp_server, s3_server, s3_bucket, caplog: pytest.LogCaptureFixture
 ) -> None:
