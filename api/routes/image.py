@@ -181,7 +181,6 @@ def get_cropped_image_info(
         owner,
         actor_id=caller.id,
         lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
-        fetch_policy=FetchPolicy.from_settings(settings),
     )
     if claimed is None:
         return ok(None, NO_IMAGES)
