@@ -19,9 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
+
+from smartcrop.netfetch import FetchPolicy
 
 PNG_SIZE = (64, 48)
 
@@ -128,3 +131,13 @@ def recorder() -> Iterator[RecordingServer]:
     """A recording server serving a small PNG on every path."""
     with recording_server() as server:
         yield server
+
+
+def allowing(*base_urls: str) -> list[str]:
+    """``allowed_hosts`` entries (``host:port``) for loopback test servers."""
+    return [urlsplit(url).netloc for url in base_urls]
+
+
+def policy_allowing(*base_urls: str) -> FetchPolicy:
+    """The fetch policy with these loopback test servers allowed."""
+    return FetchPolicy.of(allowing(*base_urls))
