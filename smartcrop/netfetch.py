@@ -49,17 +49,30 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def _entry(text: str) -> tuple[str, int | None]:
-    """An allowed_hosts entry as (host, port or None)."""
-    text = text.strip().lower().rstrip(".")
+def parse_allowed_host(text: str) -> tuple[str, int | None]:
+    """An ``allowed_hosts`` entry as (host, port or None for any port).
+
+    ``host``, ``host:port``, an IPv4 address, a bare IPv6 address or ``[v6]:port``;
+    raises ``ValueError`` for anything else (a port that is not 1 to 65535)."""
+    text = text.strip().lower()
+    port_text: str | None = None
     if text.startswith("["):  # [v6] or [v6]:port
-        host, _, rest = text[1:].partition("]")
-        port = rest.removeprefix(":")
-        return host, int(port) if port.isdigit() else None
-    if text.count(":") == 1:
-        host, port = text.split(":")
-        return host.rstrip("."), int(port) if port.isdigit() else None
-    return text, None  # a name, an IPv4 address or a bare IPv6 address
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"{text!r} is not host, host:port or [IPv6]:port")
+        port_text = rest[1:] if rest else None
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    else:
+        host = text  # a name, an IPv4 address or a bare IPv6 address
+    host = host.rstrip(".")
+    if not host:
+        raise ValueError(f"{text!r} has no host")
+    if port_text is None:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{text!r} has no valid port (1 to 65535)")
+    return host, int(port_text)
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,10 @@ class FetchPolicy:
     def of(
         cls, allowed_hosts: list[str] | tuple[str, ...] = (), **kw: object
     ) -> FetchPolicy:
-        return cls(frozenset(_entry(e) for e in allowed_hosts if e.strip()), **kw)
+        return cls(
+            frozenset(parse_allowed_host(e) for e in allowed_hosts if e.strip()),
+            **kw,
+        )
 
     @classmethod
     def from_config(cls, config: ImageFetchConfig) -> FetchPolicy:

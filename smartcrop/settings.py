@@ -167,6 +167,15 @@ class ImageFetchConfig(_Section):
     # True: every address but the scheme check is allowed (a closed test network).
     allow_private_networks: bool = False
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        from smartcrop.netfetch import parse_allowed_host  # noqa: PLC0415
+
+        for entry in value:
+            parse_allowed_host(entry)
+        return value
+
 
 class SmartcropService(_Section):
     dagster: DagsterConfig = Field(default_factory=DagsterConfig)

@@ -309,3 +309,19 @@ def test_smartcrop_up_allows_the_apis_own_address(settings_for, monkeypatch) -> 
     assert policy.allows_host("127.0.0.1", 8000)
     assert not policy.allows_host("127.0.0.1", 5432)
     check("http://127.0.0.1:8000/demo-images/astronaut.jpg", policy)
+
+
+def test_a_malformed_allowed_host_is_a_settings_error(settings_for) -> None:
+    from smartcrop.settings import SettingsError
+
+    for entry in ("cdn.internal:99999", "cdn.internal:http", "[::1]x", ""):
+        with pytest.raises(SettingsError, match="allowed_hosts"):
+            settings_for(smartcrop_service={"image_fetch": {"allowed_hosts": [entry]}})
+    good = ["CDN.internal.", "10.0.0.5:8080", "[fd00::5]:443", "fd00::6"]
+    policy = FetchPolicy.from_settings(
+        settings_for(smartcrop_service={"image_fetch": {"allowed_hosts": good}})
+    )
+    assert policy.allows_host("cdn.internal", 1234)
+    assert policy.allows_host("10.0.0.5", 8080)
+    assert not policy.allows_host("10.0.0.5", 80)
+    assert policy.allows_host("fd00::5", 443) and policy.allows_host("fd00::6", 80)
