@@ -11,16 +11,20 @@ with its reason; with its ``host:port`` in ``allowed_hosts`` the same fetches wo
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
+import ssl
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from smartcrop import netfetch
 from smartcrop.errors import FetchRefused, InvalidInput
 from smartcrop.netfetch import FetchPolicy, check
 from smartcrop.suggest.fetch import fetch_image
@@ -144,6 +148,88 @@ def test_each_redirect_is_checked_and_at_most_three_are_followed(recorder) -> No
         # Three redirects followed; the fourth is not.
         assert [r.path for r in front.received[before:]] == ["/1", "/2", "/3", "/4"]
         assert fetch_image(f"{front.base}/2", policy=policy).ok
+
+
+def _certificate(tmp_path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A CA and a certificate it signed for DNS name ``name`` only (no IP address):
+    (the server's context, a client context trusting only that CA)."""
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject: str, key, issuer: str, signer, *, ca: bool, san=None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
+        )
+        if san:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(san)]), False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = build("test CA", ca_key, "test CA", ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = build(name, key, "test CA", ca_key, ca=False, san=name)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(pem))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            pem,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    client = ssl.create_default_context(cadata=ca.public_bytes(pem).decode())
+    return server, client
+
+
+def _status(url: str, policy: FetchPolicy, client: httpx.Client) -> int:
+    with netfetch.open_stream(url, policy, client=client) as response:
+        return response.status_code
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_name(
+    tmp_path,
+) -> None:
+    server_tls, client_tls = _certificate(tmp_path, "localhost")
+    names: list[str | None] = []
+    server_tls.sni_callback = lambda sock, name, ctx: names.append(name)
+    with recording_server(tls=server_tls) as server:
+        url = f"https://localhost:{server.port}/tls.png"
+        policy = FetchPolicy.of([f"localhost:{server.port}"])
+        # The certificate names localhost only, not 127.0.0.1: verified against the
+        # URL's name although the connection goes to the address resolved once.
+        with (
+            netfetch.make_client(httpx.Timeout(5)) as plain,
+            httpx.Client(verify=client_tls, trust_env=False) as client,
+        ):
+            with netfetch.open_stream(url, policy, client=client) as response:
+                assert response.status_code == 200
+                assert response.read().startswith(b"\x89PNG")
+            # By IP, the name to verify is the IP, which the certificate lacks.
+            by_ip = f"https://127.0.0.1:{server.port}/ip.png"
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                _status(by_ip, FetchPolicy.of([server.host_port]), client)
+            # The default trust store does not know the test CA.
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                _status(url, policy, plain)
+        assert names[0] == "localhost"
+        assert [(r.path, r.host) for r in server.received] == [
+            ("/tls.png", f"localhost:{server.port}")
+        ]
 
 
 # --- the suggestion asset ----------------------------------------------------------

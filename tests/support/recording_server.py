@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,7 +77,10 @@ class _V6Server(ThreadingHTTPServer):
 @contextmanager
 def recording_server(
     routes: dict[str, Reply] | None = None,
+    *,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[RecordingServer]:
+    """Serve ``routes`` (https with ``tls``, a server-side context; IPv4 only then)."""
     received: list[Received] = []
     table: dict[str, Reply] = dict(routes or {})
     default = Reply(200, {"Content-Type": "image/png"}, png())
@@ -108,9 +112,12 @@ def recording_server(
         ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     ]
     port = servers[0].server_address[1]
-    # No IPv6 loopback here, or the port is taken on it: IPv4 only.
-    with contextlib.suppress(OSError):
-        servers.append(_V6Server(("::1", port), Handler))
+    if tls is not None:
+        servers[0].socket = tls.wrap_socket(servers[0].socket, server_side=True)
+    else:
+        # No IPv6 loopback here, or the port is taken on it: IPv4 only.
+        with contextlib.suppress(OSError):
+            servers.append(_V6Server(("::1", port), Handler))
     threads = []
     for server in servers:
         server.daemon_threads = True
