@@ -3,7 +3,9 @@
     work_items  ->  crop_suggestions
 
 Each source image the file's rows point at is fetched once (a few at a time, with
-timeouts, a size limit and a content-type check) and analysed by
+timeouts, a size limit and a content-type check, under the fetch policy of
+``smartcrop_service.image_fetch``: a private or loopback address is refused and
+recorded as such, never requested) and analysed by
 ``smartcrop.suggest``; the five boxes go to ``smartcrop_cropsuggestion`` and the fetch
 outcome to ``smartcrop_imagefetch``. An image that cannot be fetched or read is
 recorded with its reason and the run goes on: the asset fails only when the database
@@ -27,8 +29,9 @@ from dagster import (
 )
 
 from assets.ingestion import BATCH_POLICY, manifest_partitions, work_items
-from resources import DatabaseResource
+from resources import DatabaseResource, SettingsResource
 from smartcrop import ingest
+from smartcrop.netfetch import FetchPolicy
 from smartcrop.suggest import service, store
 from smartcrop.suggest.fetch import (
     CONNECT_TIMEOUT,
@@ -74,7 +77,9 @@ def crop_suggestions(
     context: AssetExecutionContext,
     config: CropSuggestionsConfig,
     database: DatabaseResource,
+    settings: SettingsResource,
 ):
+    policy = FetchPolicy.from_settings(settings.load())
     # One file, or the batch of files one ingestion run took (see assets.ingestion).
     keys = list(context.partition_keys)
     limits = FetchLimits(
@@ -102,7 +107,7 @@ def crop_suggestions(
         images += len(items)
         failed_before = len(failures)
         for outcome in service.analyse_items(
-            items, workers=config.workers, limits=limits
+            items, workers=config.workers, limits=limits, policy=policy
         ):
             # Stored one by one, so a stopped run keeps what it did.
             with database.session() as session:

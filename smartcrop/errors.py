@@ -41,3 +41,9 @@ class TooManyRequests(SmartcropError):
 
 class ServiceUnavailable(SmartcropError):
     """A service this needs (Dagster's webserver) cannot be reached (HTTP 503)."""
+
+
+class FetchRefused(InvalidInput):
+    """A provider URL the fetch policy refuses (smartcrop/netfetch.py): not http(s),
+    or its host resolves to a loopback, private, link-local or other non-public
+    address that is not allowed. No request was sent (HTTP 400)."""

@@ -154,6 +154,29 @@ class DagsterConfig(_Section):
     home: Path = Path(".smartcrop/dagster_home")
 
 
+class ImageFetchConfig(_Section):
+    """The fetch policy of every server-side fetch of a provider's image URL
+    (smartcrop/netfetch.py): private, loopback, link-local and other non-public
+    addresses are refused unless allowed here."""
+
+    # "host" or "host:port" entries (IPv6 as "[::1]:8000"), matched against the URL's
+    # host as written: allowed even when they resolve to a private address (a provider
+    # CDN inside the network, the API's own demo images). In the environment, a JSON
+    # list: SMARTCROP_SERVICE__IMAGE_FETCH__ALLOWED_HOSTS='["127.0.0.1:8000"]'.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # True: every address but the scheme check is allowed (a closed test network).
+    allow_private_networks: bool = False
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        from smartcrop.netfetch import parse_allowed_host  # noqa: PLC0415
+
+        for entry in value:
+            parse_allowed_host(entry)
+        return value
+
+
 class SmartcropService(_Section):
     dagster: DagsterConfig = Field(default_factory=DagsterConfig)
     cdn: CdnConfig = Field(default_factory=CdnConfig)
@@ -161,6 +184,7 @@ class SmartcropService(_Section):
     max_rendition_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    image_fetch: ImageFetchConfig = Field(default_factory=ImageFetchConfig)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, gt=0, lt=65536)
 

@@ -203,6 +203,20 @@ def cmd_dagster(args: argparse.Namespace) -> int:
     return supervise(dagster_children(settings, home, args.host, args.port), env, [ui])
 
 
+ALLOWED_HOSTS_ENV = "SMARTCROP_SERVICE__IMAGE_FETCH__ALLOWED_HOSTS"
+
+
+def allow_own_api(settings: Settings, api_host: str, api_port: int) -> dict[str, str]:
+    """The environment that adds the API's own address to the fetch policy's
+    ``allowed_hosts``: the offline demo's images are served by the API itself
+    (``/demo-images/``, on loopback), which the policy otherwise refuses."""
+    allowed = list(settings.smartcrop_service.image_fetch.allowed_hosts)
+    own = f"{reachable(api_host)}:{api_port}"
+    if own not in allowed:
+        allowed.append(own)
+    return {ALLOWED_HOSTS_ENV: json.dumps(allowed)}
+
+
 def _admin_note(url: str) -> list[str]:
     """How to create the first admin, while there is no active one."""
     from smartcrop.db import session_scope  # noqa: PLC0415
@@ -228,10 +242,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = load_settings()
     url = ready_database(settings)
     print("database ready and migrated", flush=True)
-    first_start_ingest(settings, url, Path(args.samples))
-    settings.staging_root.mkdir(parents=True, exist_ok=True)
     api_host = settings.smartcrop_service.api_host
     api_port = args.api_port or settings.smartcrop_service.api_port
+    # The demo's images are the API's own: this process (the first ingestion) and
+    # every child (the API, the code server's runs) allow its address.
+    os.environ.update(allow_own_api(settings, api_host, api_port))
+    first_start_ingest(settings, url, Path(args.samples))
+    settings.staging_root.mkdir(parents=True, exist_ok=True)
     api = f"http://{reachable(api_host)}:{api_port}"
     graphql, ui = _dagster_ui(settings, args.host, args.dagster_port)
     env = _child_env(settings, url, graphql)

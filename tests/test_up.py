@@ -173,6 +173,50 @@ def workspace_location(graphql_url: str) -> dict:
     return entry
 
 
+def _the_api_fetches_its_own_demo_images_and_no_other_loopback(
+    db_url: str, api_port: int
+) -> None:
+    """`smartcrop up` allows the API's own address in the fetch policy (the demo's
+    images are served by the API) and nothing else on loopback."""
+    from sqlalchemy.orm import Session  # noqa: PLC0415
+
+    from smartcrop.users import create_user  # noqa: PLC0415
+    from tests.workflow.factory import add_item, engine_for  # noqa: PLC0415
+
+    api = f"http://127.0.0.1:{api_port}"
+    with engine_for(db_url) as engine:
+        with Session(engine) as session, session.begin():
+            create_user(
+                session,
+                name="Demo Operator",
+                email="demo-operator@example.com",
+                password="a long test passphrase",
+                role_name="operator",
+            )
+        own = add_item(engine, "SHDEMO1", url=f"{api}/demo-images/astronaut.jpg")
+        other = add_item(engine, "SHDEMO2", url=f"http://127.0.0.1:{free_port()}/x.jpg")
+    login = httpx.post(
+        f"{api}/user/Login",
+        json={
+            "EmailID": "demo-operator@example.com",
+            "Password": "a long test passphrase",
+        },
+        timeout=10,
+    )
+    token = login.json()["Data"]["Token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    served = httpx.get(
+        f"{api}/image/SourceImage?imageId={own}", headers=headers, timeout=30
+    )
+    assert served.status_code == 200, served.text
+    assert served.headers["content-type"] == "image/jpeg"
+    refused = httpx.get(
+        f"{api}/image/SourceImage?imageId={other}", headers=headers, timeout=30
+    )
+    assert refused.status_code == 400
+    assert "fetch policy refuses" in refused.json()["Message"]
+
+
 def test_up_runs_one_code_server_that_the_webserver_and_the_daemon_share(
     db_url: str, tmp_path: Path
 ) -> None:
@@ -227,6 +271,7 @@ def test_up_runs_one_code_server_that_the_webserver_and_the_daemon_share(
         shown = {m["key"]: m["value"] for m in location["displayMetadata"]}
         assert (shown["host"], shown["port"]) == ("127.0.0.1", str(server["port"]))
         assert httpx.get(f"http://127.0.0.1:{api_port}/health").status_code == 200
+        _the_api_fetches_its_own_demo_images_and_no_other_loopback(db_url, api_port)
     finally:
         returncode = up.stop()
 

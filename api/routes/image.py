@@ -25,6 +25,7 @@ from api.deps import (
 )
 from api.envelope import ok
 from api.query import int_param, required_int, text_param
+from smartcrop.netfetch import FetchPolicy
 from smartcrop.renditions.storage import RenditionStorage, storage_from_settings
 from smartcrop.settings import Settings
 from smartcrop.workflow import claims, locks, save, status_updates
@@ -125,6 +126,7 @@ def get_image_info(
         owner,
         actor_id=caller.id,
         lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
+        fetch_policy=FetchPolicy.from_settings(settings),
     )
     if claimed is None:
         return ok(None, NO_IMAGES)

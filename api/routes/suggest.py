@@ -20,10 +20,11 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, SessionDep, require_roles
+from api.deps import CurrentUser, SessionDep, SettingsDep, require_roles
 from api.envelope import ok
 from api.query import required_int, text_param
 from smartcrop.errors import InvalidInput, NotFound
+from smartcrop.netfetch import FetchPolicy
 from smartcrop.suggest import service, store
 from smartcrop.suggest.fetch import fetch_image
 from smartcrop.suggest.store import SourceItem
@@ -54,6 +55,7 @@ def _item_of(session: Session, program_id: str | None, image_id: int) -> SourceI
 @router.get("/SuggestCrops")
 def suggest_crops(
     session: SessionDep,
+    settings: SettingsDep,
     caller: WorkflowDep,
     programId: str | None = None,  # noqa: N803 - the contract's parameter names
     imageId: str | None = None,  # noqa: N803
@@ -69,7 +71,7 @@ def suggest_crops(
     computed = False
     if again or not suggestions:
         session.commit()  # hold nothing while the image is fetched and analysed
-        outcome = service.analyse_item(item)
+        outcome = service.analyse_item(item, policy=FetchPolicy.from_settings(settings))
         store.save_outcome(session, outcome)
         session.commit()  # the attempt is recorded even when it failed
         if outcome.status != "ok":
@@ -97,6 +99,7 @@ def suggest_crops(
 @router.get("/SourceImage", response_class=Response)
 def source_image(
     session: SessionDep,
+    settings: SettingsDep,
     caller: WorkflowDep,
     programId: str | None = None,  # noqa: N803
     imageId: str | None = None,  # noqa: N803
@@ -106,7 +109,7 @@ def source_image(
         session, text_param(programId, "programId"), required_int(imageId, "imageId")
     )
     session.commit()  # hold nothing while the image is fetched
-    fetched = fetch_image(item.url)
+    fetched = fetch_image(item.url, policy=FetchPolicy.from_settings(settings))
     if not fetched.ok or fetched.data is None:
         raise InvalidInput(
             f"The source image of image {item.id} ({item.url}) cannot be fetched: "

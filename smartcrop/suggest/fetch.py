@@ -8,15 +8,21 @@ Limits: a connect timeout, a read timeout between bytes, an overall deadline (so
 server trickling bytes cannot hold a worker), a byte limit checked against
 ``Content-Length`` first and then while reading, and a content-type check (an
 ``image/*`` type, or a generic binary type whose bytes turn out to be an image).
+
+Every download goes through the fetch policy (``smartcrop.netfetch``): a URL it
+refuses is a ``Fetched`` whose reason says why, and no request is sent.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
+
+from smartcrop import netfetch
+from smartcrop.errors import FetchRefused
+from smartcrop.netfetch import FetchPolicy
 
 MAX_BYTES = 40 * 1024 * 1024
 CONNECT_TIMEOUT = 5.0
@@ -78,9 +84,12 @@ def fetch_image(
     *,
     client: httpx.Client | None = None,
     limits: FetchLimits | None = None,
+    policy: FetchPolicy | None = None,
 ) -> Fetched:
-    """Download the image at ``url`` (http or https), within ``limits``."""
+    """Download the image at ``url`` (http or https), within ``limits``, under the
+    fetch ``policy`` (default: every non-public address refused)."""
     limits = limits or FetchLimits()
+    policy = policy or FetchPolicy()
     start = time.monotonic()
 
     def failed(
@@ -94,12 +103,10 @@ def fetch_image(
             seconds=time.monotonic() - start,
         )
 
-    if urlsplit(url).scheme not in ("http", "https"):
-        return failed("its URL is not http(s)")
     own_client = client is None
     http = client or make_client(limits)
     try:
-        with http.stream("GET", url) as response:
+        with netfetch.open_stream(url, policy, client=http) as response:
             status = response.status_code
             content_type = (
                 response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -142,6 +149,8 @@ def fetch_image(
                         content_type=content_type,
                     )
             data = bytes(body)
+    except FetchRefused as exc:
+        return failed(exc.message)
     except httpx.TimeoutException as exc:
         kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "reading"
         return failed(f"the server did not answer in time ({kind} timed out)")
@@ -171,11 +180,8 @@ def fetch_image(
 
 
 def make_client(limits: FetchLimits | None = None) -> httpx.Client:
-    """A client for many downloads (connections are reused per host)."""
+    """A client for many downloads, for ``fetch_image``'s ``client``."""
     limits = limits or FetchLimits()
-    return httpx.Client(
-        timeout=limits.timeout(),
-        follow_redirects=True,
-        max_redirects=5,
-        headers={"User-Agent": _USER_AGENT, "Accept": "image/*"},
+    return netfetch.make_client(
+        limits.timeout(), {"User-Agent": _USER_AGENT, "Accept": "image/*"}
     )

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import httpx
 
+from smartcrop.netfetch import FetchPolicy
 from smartcrop.suggest import engine
 from smartcrop.suggest.fetch import FetchLimits, fetch_image, make_client
 from smartcrop.suggest.store import Outcome, SourceItem, StoredSuggestion
@@ -31,9 +32,11 @@ def analyse_item(
     *,
     client: httpx.Client | None = None,
     limits: FetchLimits | None = None,
+    policy: FetchPolicy | None = None,
 ) -> Outcome:
-    """Fetch and analyse one item's image; a failure is an Outcome, never raised."""
-    fetched = fetch_image(item.url, client=client, limits=limits)
+    """Fetch and analyse one item's image; a failure is an Outcome, never raised.
+    ``policy`` is the fetch policy (default: every non-public address refused)."""
+    fetched = fetch_image(item.url, client=client, limits=limits, policy=policy)
     if not fetched.ok or fetched.data is None:
         return Outcome(
             item,
@@ -82,6 +85,7 @@ def analyse_items(
     *,
     workers: int = WORKERS,
     limits: FetchLimits | None = None,
+    policy: FetchPolicy | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> Iterator[Outcome]:
     """Analyse many items, ``workers`` at a time, yielding each outcome as it comes
@@ -98,7 +102,9 @@ def analyse_items(
         ) as pool,
     ):
         futures = {
-            pool.submit(analyse_item, item, client=client, limits=limits): item
+            pool.submit(
+                analyse_item, item, client=client, limits=limits, policy=policy
+            ): item
             for item in items
         }
         for future in as_completed(futures):

@@ -28,6 +28,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from smartcrop.errors import Conflict, InvalidInput, NotFound
+from smartcrop.netfetch import FetchPolicy
 from smartcrop.workflow.sources import fill_missing_sizes, read_image_size
 from smartcrop.workflow.states import CLAIM, QA_CLAIM, apply_move_rows
 
@@ -373,7 +374,8 @@ def claim_operator_programme(
     *,
     actor_id: int,
     lock_timeout_minutes: int,
-    read_size: Callable[[str], tuple[int, int]] = read_image_size,
+    read_size: Callable[[str], tuple[int, int]] | None = None,
+    fetch_policy: FetchPolicy | None = None,
 ) -> Claimed | None:
     """GetImageInfo: claim, and when some rows lack a size, commit and read them.
 
@@ -393,5 +395,11 @@ def claim_operator_programme(
     )
     if claimed is not None and claimed.unsized:
         session.commit()
+        if read_size is None:
+            policy = fetch_policy or FetchPolicy()
+
+            def read_size(url: str) -> tuple[int, int]:
+                return read_image_size(url, policy=policy)
+
         fill_missing_sizes(session, claimed.image_ids, read_size=read_size)
     return claimed

@@ -3,7 +3,8 @@
 Crop boxes are checked against the source image's width and height. When a work item
 has none, they are read when an operator claims it: the image is fetched over HTTP(S)
 with short timeouts and only until Pillow has parsed its header (a few kilobytes
-usually; never more than ``MAX_HEADER_BYTES``), then stored on the row.
+usually; never more than ``MAX_HEADER_BYTES``), then stored on the row. The fetch goes
+through the fetch policy (``smartcrop.netfetch``): a refused URL is never requested.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image, ImageFile
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from smartcrop.errors import InvalidInput
+from smartcrop import netfetch
+from smartcrop.errors import FetchRefused, InvalidInput
+from smartcrop.netfetch import FetchPolicy
 
 MAX_HEADER_BYTES = 8 * 1024 * 1024
 _TIMEOUT = httpx.Timeout(5.0, connect=3.0)
@@ -30,16 +32,22 @@ class SourceImageError(Exception):
     """The source image could not be fetched or its size not read."""
 
 
-def read_image_size(url: str, *, max_bytes: int = MAX_HEADER_BYTES) -> tuple[int, int]:
-    """``(width, height)`` of the image at ``url``, read only as far as its header."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise SourceImageError("its URL is not http(s)")
+def read_image_size(
+    url: str,
+    *,
+    max_bytes: int = MAX_HEADER_BYTES,
+    policy: FetchPolicy | None = None,
+) -> tuple[int, int]:
+    """``(width, height)`` of the image at ``url``, read only as far as its header,
+    under the fetch ``policy`` (default: every non-public address refused)."""
+    policy = policy or FetchPolicy()
     parser = ImageFile.Parser()
     read = 0
     try:
-        with httpx.stream(
-            "GET", url, timeout=_TIMEOUT, follow_redirects=True
-        ) as response:
+        with (
+            netfetch.make_client(_TIMEOUT) as client,
+            netfetch.open_stream(url, policy, client=client) as response,
+        ):
             if response.status_code != 200:
                 raise SourceImageError(
                     f"the server answered HTTP {response.status_code}"
@@ -53,6 +61,8 @@ def read_image_size(url: str, *, max_bytes: int = MAX_HEADER_BYTES) -> tuple[int
                     raise SourceImageError(
                         f"no image header in its first {max_bytes} bytes"
                     )
+    except FetchRefused as exc:
+        raise SourceImageError(exc.message) from None
     except httpx.HTTPError as exc:
         raise SourceImageError(
             f"it could not be fetched ({type(exc).__name__})"

@@ -24,6 +24,7 @@ from tests.api.workflow_support import (
     save_body,
     standard_renditions,
 )
+from tests.support.recording_server import allowing
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
 from tests.workflow.factory import (
     add_item,
@@ -753,28 +754,34 @@ def test_the_operator_deletes_a_rendition_on_the_local_backend(
 
 
 def test_source_sizes_are_read_on_claim_and_a_dead_url_is_a_400(
-    client: TestClient, token_for, engine: Engine
+    token_for, engine: Engine, settings_for, db_url: str
 ) -> None:
     op, op_h = token_for("operator")
     with serve_files({"/poster.png": png_bytes(800, 1200)}) as (base, _):
-        good = add_item(
-            engine, "SH1", url=f"{base}/poster.png", width=None, height=None
-        )
-        programme = data(claim(client, op_h, op))
-        assert (programme["Images"][0]["Width"], programme["Images"][0]["Height"]) == (
-            800,
-            1200,
-        )
-        body = save_body("SH1", op, [(good, 2, None, [rendition(3, 600, 800)])])
-        data(client.post("/image/SaveCropedImages", json=body, headers=op_h))
+        # The loopback server is allowed by the fetch policy (refused by default:
+        # tests/security/test_ssrf.py).
+        fetch = {"image_fetch": {"allowed_hosts": allowing(base)}}
+        settings = settings_for(db_url, smartcrop_service=fetch)
+        with client_for(settings, db_url) as client:
+            good = add_item(
+                engine, "SH1", url=f"{base}/poster.png", width=None, height=None
+            )
+            first = data(claim(client, op_h, op))["Images"][0]
+            assert (first["Width"], first["Height"]) == (800, 1200)
+            body = save_body("SH1", op, [(good, 2, None, [rendition(3, 600, 800)])])
+            data(client.post("/image/SaveCropedImages", json=body, headers=op_h))
 
-        dead = add_item(engine, "SH2", url=f"{base}/gone.png", width=None, height=None)
-        message = refused(claim(client, op_h, op), 400)
-        assert f"image {dead}" in message and "HTTP 404" in message
-        # The claim stands, so the operator can reject the broken image.
-        body = save_body("SH2", op, [(dead, 4, 5, [])])
-        rejected = data(client.post("/image/SaveCropedImages", json=body, headers=op_h))
-        assert rejected["Images"][0]["Status"] == 4
+            dead = add_item(
+                engine, "SH2", url=f"{base}/gone.png", width=None, height=None
+            )
+            message = refused(claim(client, op_h, op), 400)
+            assert f"image {dead}" in message and "HTTP 404" in message
+            # The claim stands, so the operator can reject the broken image.
+            body = save_body("SH2", op, [(dead, 4, 5, [])])
+            rejected = data(
+                client.post("/image/SaveCropedImages", json=body, headers=op_h)
+            )
+            assert rejected["Images"][0]["Status"] == 4
 
 
 def test_sixteen_operators_claiming_at_once_over_http_never_share_a_programme(

@@ -12,6 +12,7 @@ from smartcrop.renditions.validation import AspectRatioSpec, CropBox, check_crop
 from smartcrop.suggest import scenes
 from tests.ingest.helpers import query
 from tests.suggest.image_server import Route, encode, serve
+from tests.support.recording_server import allowing
 from tests.workflow.factory import add_item
 
 CONTRACT_IMAGE_FIELDS = {
@@ -61,6 +62,15 @@ def images():
     }
     with serve(routes) as (base, requested):
         yield base, requested, face
+
+
+@pytest.fixture
+def api_settings(db_url: str, settings_for, images):
+    """The app's settings, with the loopback image server allowed by the fetch policy
+    (the default refuses it: tests/security/test_ssrf.py)."""
+    base, _, _ = images
+    fetch = {"image_fetch": {"allowed_hosts": allowing(base)}}
+    return settings_for(db_url, smartcrop_service=fetch)
 
 
 def _valid(suggestions: list[dict], width: int, height: int) -> None:

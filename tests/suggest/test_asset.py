@@ -16,6 +16,7 @@ from tests.ingest.helpers import query
 from tests.manifests.workbooks import PRESS_HEADERS, press_row, write_xlsx
 from tests.suggest.image_server import Route, encode, serve
 from tests.support.pipelines import keys_of
+from tests.support.recording_server import allowing
 
 FAST = {
     "ops": {
@@ -30,6 +31,14 @@ def _stage_manifest(pipeline, name: str, rows: list[list]) -> None:
     path = write_xlsx(pipeline.staging / name, [PRESS_HEADERS, *rows])
     past = time.time() - 10  # settled: the sensor waits for files being written
     os.utime(path, (past, past))
+
+
+def _allow(pipeline, *base_urls: str) -> None:
+    """Allow the loopback image server in the fetch policy (the default refuses it:
+    tests/security/test_ssrf.py)."""
+    pipeline.configure(
+        smartcrop_service={"image_fetch": {"allowed_hosts": allowing(*base_urls)}}
+    )
 
 
 def _ingest(pipeline) -> str:
@@ -74,6 +83,7 @@ def test_each_image_outcome_is_recorded_and_the_run_goes_on(pipeline) -> None:
         "/page.html": Route(b"<html>Moved</html>", "text/html"),
     }
     with serve(routes) as (base, requested):
+        _allow(pipeline, base)
         _stage_manifest(
             pipeline,
             "NBCU_SUGGEST.xlsx",
@@ -181,6 +191,7 @@ def test_each_image_outcome_is_recorded_and_the_run_goes_on(pipeline) -> None:
 def test_an_unreachable_server_fails_no_run(pipeline) -> None:
     # The API is not up yet at `make up`'s first ingestion: the demo's images are
     # unreachable then, and are suggested on demand later.
+    _allow(pipeline, "http://127.0.0.1:9")
     _stage_manifest(
         pipeline,
         "NBCU_OFFLINE.xlsx",
@@ -227,6 +238,7 @@ def test_a_batch_of_files_gets_one_suggestion_run_over_its_range(pipeline) -> No
     face = scenes.face_scene(640, 360, [(0.3, 0.4)], 80, seed=3)
     routes = {f"/a{n}.jpg": Route(encode(face.image)) for n in (1, 2)}
     with serve(routes) as (base, requested):
+        _allow(pipeline, base)
         for n in (1, 2):
             _stage_manifest(
                 pipeline,

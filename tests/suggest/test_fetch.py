@@ -7,6 +7,7 @@ import socket
 from smartcrop.suggest import scenes
 from smartcrop.suggest.fetch import FetchLimits, fetch_image
 from tests.suggest.image_server import Route, encode, serve
+from tests.support.recording_server import policy_allowing
 
 FAST = FetchLimits(connect_timeout=2, read_timeout=1, deadline=5, max_bytes=2_000_000)
 
@@ -30,11 +31,14 @@ def test_each_outcome_has_its_reason() -> None:
         "/empty.jpg": Route(b""),
     }
     with serve(routes) as (base, _):
-        good = fetch_image(f"{base}/good.jpg", limits=FAST)
+        # The loopback server is allowed by the fetch policy (tests/security/
+        # test_ssrf.py checks that it is refused by default).
+        policy = policy_allowing(base)
+        good = fetch_image(f"{base}/good.jpg", limits=FAST, policy=policy)
         assert good.ok and good.data == jpeg and good.http_status == 200
-        assert fetch_image(f"{base}/generic.jpg", limits=FAST).ok
+        assert fetch_image(f"{base}/generic.jpg", limits=FAST, policy=policy).ok
         reasons = {
-            path: fetch_image(f"{base}{path}", limits=FAST).reason
+            path: fetch_image(f"{base}{path}", limits=FAST, policy=policy).reason
             for path in [*routes, "/missing.jpg"]
             if path not in ("/good.jpg", "/generic.jpg")
         }
@@ -48,7 +52,10 @@ def test_each_outcome_has_its_reason() -> None:
 
 
 def test_unreachable_and_unsupported_urls() -> None:
-    refused = fetch_image(f"http://127.0.0.1:{_closed_port()}/x.jpg", limits=FAST)
+    closed = f"http://127.0.0.1:{_closed_port()}"
+    refused = fetch_image(
+        f"{closed}/x.jpg", limits=FAST, policy=policy_allowing(closed)
+    )
     assert not refused.ok and "could not be fetched (ConnectError" in refused.reason
     assert fetch_image("ftp://example.com/x.jpg").reason == "its URL is not http(s)"
     assert fetch_image("file:///etc/passwd").reason == "its URL is not http(s)"
@@ -67,8 +74,9 @@ def test_an_analysis_crash_is_an_outcome_not_an_error(monkeypatch) -> None:
     jpeg = encode(scenes.flat_scene(64, 48).image)
     with serve({"/x.jpg": Route(jpeg)}) as (base, _):
         item = SourceItem(1, "SH1", f"{base}/x.jpg", None, None)
-        outcome = service.analyse_item(item, limits=FAST)
-        outcomes = list(service.analyse_items([item, item], limits=FAST))
+        policy = policy_allowing(base)
+        outcome = service.analyse_item(item, limits=FAST, policy=policy)
+        outcomes = list(service.analyse_items([item, item], limits=FAST, policy=policy))
     assert (outcome.status, outcome.reason) == (
         "failed",
         "the analysis failed (RuntimeError)",

@@ -27,6 +27,7 @@ from smartcrop.suggest import scenes
 from tests.api.workflow_support import live_server
 from tests.ingest.helpers import query
 from tests.suggest.image_server import Route, encode, serve
+from tests.support.recording_server import allowing
 from tests.workflow.factory import add_item, engine_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,6 +117,12 @@ def test_operator_crops_and_qa_approves_in_the_browser(
         serve({"/guest.jpg": Route(encode(elsewhere.image))}) as (other_origin, _),
         engine_for(db_url) as engine,
     ):
+        # Both loopback servers (the API's own demo images, as `smartcrop up` allows
+        # them, and another origin) are allowed by the fetch policy, which the app
+        # reads per request; the default refuses them (tests/security/test_ssrf.py).
+        settings.smartcrop_service.image_fetch.allowed_hosts.extend(
+            allowing(base, other_origin)
+        )
         same_origin = add_item(
             engine,
             PROGRAM,

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from smartcrop.errors import InvalidInput
 from smartcrop.workflow.claims import claim_operator_programme
 from smartcrop.workflow.sources import SourceImageError, read_image_size
+from tests.support.recording_server import policy_allowing
 from tests.workflow.factory import add_item, add_user, sessions, states
 from tests.workflow.image_server import png_bytes, serve_files
 
@@ -15,17 +16,23 @@ from tests.workflow.image_server import png_bytes, serve_files
 def test_the_size_is_read_from_the_header() -> None:
     big = png_bytes(1600, 900)
     with serve_files({"/a.png": big, "/junk": b"not an image"}) as (base, _):
-        assert read_image_size(f"{base}/a.png") == (1600, 900)
+        # The loopback server is allowed (tests/security/test_ssrf.py checks that it
+        # is refused by default).
+        policy = policy_allowing(base)
+        assert read_image_size(f"{base}/a.png", policy=policy) == (1600, 900)
         # Only the header is needed: a cap far below the file's size still works.
-        assert read_image_size(f"{base}/a.png", max_bytes=1024) == (1600, 900)
+        assert read_image_size(f"{base}/a.png", max_bytes=1024, policy=policy) == (
+            1600,
+            900,
+        )
         with pytest.raises(SourceImageError, match="HTTP 404"):
-            read_image_size(f"{base}/missing.png")
+            read_image_size(f"{base}/missing.png", policy=policy)
         with pytest.raises(SourceImageError, match="not a readable image"):
-            read_image_size(f"{base}/junk")
+            read_image_size(f"{base}/junk", policy=policy)
     with pytest.raises(SourceImageError, match="not http"):
         read_image_size("file:///etc/passwd")
     with pytest.raises(SourceImageError, match="could not be fetched"):
-        read_image_size(base + "/a.png")  # the server is gone
+        read_image_size(base + "/a.png", policy=policy)  # the server is gone
 
 
 def test_a_claim_reads_missing_sizes_once(engine: Engine) -> None:
@@ -36,7 +43,12 @@ def test_a_claim_reads_missing_sizes_once(engine: Engine) -> None:
         for _ in range(2):
             with sessions(engine)() as session:
                 claimed = claim_operator_programme(
-                    session, "NBCU", user, actor_id=user, lock_timeout_minutes=30
+                    session,
+                    "NBCU",
+                    user,
+                    actor_id=user,
+                    lock_timeout_minutes=30,
+                    fetch_policy=policy_allowing(base),
                 )
         assert requested == ["/p.png"]
     assert claimed.image_ids == [image, known]
@@ -58,7 +70,12 @@ def test_an_unreadable_source_is_a_400_naming_the_image_and_the_claim_stands(
         bad = add_item(engine, "SH1", url=f"{base}/gone.png", width=None, height=None)
         with sessions(engine)() as session, pytest.raises(InvalidInput) as refused:
             claim_operator_programme(
-                session, "NBCU", user, actor_id=user, lock_timeout_minutes=30
+                session,
+                "NBCU",
+                user,
+                actor_id=user,
+                lock_timeout_minutes=30,
+                fetch_policy=policy_allowing(base),
             )
     message = refused.value.message
     assert f"image {bad} of programme SH1" in message and "HTTP 404" in message
