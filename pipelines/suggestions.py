@@ -28,7 +28,7 @@ from dagster._core.storage.tags import (
 )
 
 from assets.suggestions import suggestion_assets
-from pipelines.jobs import ingest_manifest_job
+from pipelines.jobs import JOB_TAG, ingest_manifest_job
 
 PARTITION_TAG = "dagster/partition"
 # Queued behind ingestion runs (higher runs first): suggestions can wait a little,
@@ -42,6 +42,7 @@ suggest_crops_job = define_asset_job(
     executor_def=in_process_executor,
     description="Fetch one provider file's new source images and suggest their "
     "crops for every aspect ratio.",
+    tags={JOB_TAG: "suggest_crops"},  # never every run slot: the queue's limit
 )
 
 

@@ -23,6 +23,11 @@ from smartcrop_cli.database import (
 from smartcrop_cli.ingest import cmd_ingest
 from smartcrop_cli.services import cmd_api, cmd_dagster, cmd_up
 
+KEEP_INSTANCE_HELP = (
+    "use the dagster.yaml already in DAGSTER_HOME (e.g. deploy/dagster.yaml: "
+    "PostgreSQL storage) instead of copying the repository's dagster.yaml over it"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smartcrop", description=__doc__)
@@ -33,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--dagster-port", type=int, default=3000)
     up.add_argument("--api-port", type=int, default=None)
     up.add_argument("--samples", default="samples/manifests")
+    up.add_argument("--keep-instance", action="store_true", help=KEEP_INSTANCE_HELP)
     up.set_defaults(func=cmd_up)
 
     sub.add_parser(
@@ -77,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     dagster = sub.add_parser("dagster", help="run the Dagster UI and daemon")
     dagster.add_argument("--host", default="127.0.0.1")
     dagster.add_argument("--port", type=int, default=3000)
+    dagster.add_argument(
+        "--keep-instance", action="store_true", help=KEEP_INSTANCE_HELP
+    )
     dagster.set_defaults(func=cmd_dagster)
     return parser
 

@@ -184,9 +184,11 @@ def _dagster_ui(settings: Settings, host: str, port: int) -> tuple[str, Address]
     return graphql, Address("Dagster UI", base, location_loaded(graphql, location))
 
 
-def _child_env(settings: Settings, url: str, graphql_url: str) -> dict[str, str]:
+def _child_env(
+    settings: Settings, url: str, graphql_url: str, keep_instance: bool
+) -> dict[str, str]:
     return {
-        **dagster_env(settings, url),
+        **dagster_env(settings, url, keep_instance),
         # Every line as it is written, not when a pipe's buffer fills.
         "PYTHONUNBUFFERED": "1",
         # The API submits runs to the webserver started here.
@@ -198,7 +200,7 @@ def cmd_dagster(args: argparse.Namespace) -> int:
     settings = load_settings()
     url = ready_database(settings)
     graphql, ui = _dagster_ui(settings, args.host, args.port)
-    env = _child_env(settings, url, graphql)
+    env = _child_env(settings, url, graphql, args.keep_instance)
     home = Path(env["DAGSTER_HOME"])
     return supervise(dagster_children(settings, home, args.host, args.port), env, [ui])
 
@@ -251,7 +253,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings.staging_root.mkdir(parents=True, exist_ok=True)
     api = f"http://{reachable(api_host)}:{api_port}"
     graphql, ui = _dagster_ui(settings, args.host, args.dagster_port)
-    env = _child_env(settings, url, graphql)
+    env = _child_env(settings, url, graphql, args.keep_instance)
     home = Path(env["DAGSTER_HOME"])
     children = {
         **dagster_children(settings, home, args.host, args.dagster_port),

@@ -11,9 +11,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import psycopg
+import pytest
 from argon2 import PasswordHasher
 
 from smartcrop.db import libpq_url
+from smartcrop.errors import SmartcropError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # `python -m smartcrop_cli` from this checkout: the `smartcrop` script of the venv
@@ -173,13 +175,45 @@ def test_every_command_and_flag_is_kept(tmp_path: Path) -> None:
     for command in commands.split():
         assert command in result.stdout
     flags = {
-        "up": ["--host", "--dagster-port", "--api-port", "--samples"],
+        "up": [
+            "--host",
+            "--dagster-port",
+            "--api-port",
+            "--samples",
+            "--keep-instance",
+        ],
         "db-url": ["--sqlalchemy"],
         "create-admin": ["--email", "--name"],
         "api": ["--host", "--port", "--workers"],
-        "dagster": ["--host", "--port"],
+        "dagster": ["--host", "--port", "--keep-instance"],
     }
     for command, expected in flags.items():
         shown = run([command, "--help"], {}, tmp_path).stdout
         for flag in expected:
             assert flag in shown, (command, flag)
+
+
+def test_keep_instance_uses_the_dagster_yaml_already_in_dagster_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings_for
+) -> None:
+    from smartcrop_cli.dagster_home import dagster_home
+
+    home = tmp_path / "production_home"
+    home.mkdir()
+    production = "# the production instance (deploy/dagster.yaml)\n"
+    (home / "dagster.yaml").write_text(production)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.chdir(REPO_ROOT)  # where the repository's dagster.yaml is
+    settings = settings_for()
+
+    assert dagster_home(settings, keep_instance=True) == home.resolve()
+    assert (home / "dagster.yaml").read_text() == production
+    # Without the flag the repository's copy replaces it, as `smartcrop up` does.
+    dagster_home(settings)
+    assert (home / "dagster.yaml").read_bytes() == (
+        REPO_ROOT / "dagster.yaml"
+    ).read_bytes()
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "nothing_here"))
+    with pytest.raises(SmartcropError, match="has no dagster.yaml to keep"):
+        dagster_home(settings, keep_instance=True)

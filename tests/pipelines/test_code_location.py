@@ -33,3 +33,31 @@ def test_definitions_carry_the_shared_resources() -> None:
     Definitions.validate_loadable(defs)
     resources = defs.resources or {}
     assert {"database", "settings"} <= set(resources)
+
+
+def test_every_queue_limit_matches_the_runs_of_its_job() -> None:
+    """A tag limit of the run queue whose tag no run carries limits nothing, silently
+    (both instances once keyed theirs on ``dagster/job_name``, a tag Dagster never
+    sets): each must match the tags of the job it names, and only that job's, both
+    the run tags (copied by sensors and schedules) and the definition tags (copied
+    onto a run launched through GraphQL: the UI, the API's submissions)."""
+    import yaml
+
+    from pipelines.definitions import defs
+
+    jobs = {job.name: job for job in defs.resolve_all_job_defs()}
+    for path in (REPO_ROOT / "dagster.yaml", REPO_ROOT / "deploy" / "dagster.yaml"):
+        config = yaml.safe_load(path.read_text())["run_coordinator"]["config"]
+        limits = config["tag_concurrency_limits"]
+        assert {limit["value"] for limit in limits} == {
+            "nightly_manifest_job",
+            "suggest_crops",
+        }
+        for limit in limits:
+            limited = [
+                name
+                for name, job in jobs.items()
+                if job.run_tags.get(limit["key"]) == limit["value"]
+                and job.tags.get(limit["key"]) == limit["value"]
+            ]
+            assert limited == [limit["value"]], (path.name, limit)

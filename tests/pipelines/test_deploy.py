@@ -33,6 +33,7 @@ from pipelines.runner import ingest_paths
 from smartcrop.db import libpq_url
 from tests.exports.helpers import add_image
 from tests.ingest.helpers import SAMPLES
+from tests.support.topology import dagster_pg_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
@@ -49,23 +50,10 @@ def dagster_db(pg_server) -> Iterator[str]:
 
 
 def point_env_at(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The DAGSTER_PG_* variables deploy/dagster.yaml reads, for this database.
-
-    The embedded server listens on a Unix socket only: then the host stays empty and
-    libpq finds the socket folder in PGHOST, as deploy/dagster.yaml documents.
-    """
-    parsed = make_url(url)
-    socket_dir = parsed.query.get("host")
-    monkeypatch.setenv("DAGSTER_PG_USERNAME", parsed.username or "")
-    monkeypatch.setenv("DAGSTER_PG_PASSWORD", parsed.password or "")
-    monkeypatch.setenv("DAGSTER_PG_DB", parsed.database or "")
-    monkeypatch.setenv("DAGSTER_PG_PORT", str(parsed.port or 5432))
-    monkeypatch.setenv("DAGSTER_MAX_CONCURRENT_RUNS", "3")
-    if socket_dir:
-        monkeypatch.setenv("DAGSTER_PG_HOST", "")
-        monkeypatch.setenv("PGHOST", str(socket_dir))
-    else:
-        monkeypatch.setenv("DAGSTER_PG_HOST", parsed.host or "")
+    """The DAGSTER_PG_* variables deploy/dagster.yaml reads, for this database (a
+    Unix socket's folder in PGHOST: tests/support/topology.py)."""
+    for name, value in dagster_pg_env(url, max_concurrent_runs=3).items():
+        monkeypatch.setenv(name, value)
 
 
 def test_the_production_instance_runs_ingestion_and_exports_on_postgres(
