@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,7 +177,10 @@ def _delivery_key(locator: acquire.Locator) -> str:
 
 
 def _submit_ingestion(
-    dagster: Dagster, started: Started, found: list[acquire.Locator], key_of: Any
+    dagster: Dagster,
+    started: Started,
+    found: list[acquire.Locator],
+    key_of: Callable[[acquire.Locator], str],
 ) -> None:
     instance = dagster.instance
     name = manifest_partitions.name

@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import yaml
 
+from tests.support.processes import stop_process
+
 SMARTCROP = str(Path(sys.executable).parent / "smartcrop")
 
 
@@ -123,12 +125,7 @@ def api_process(
             time.sleep(0.2)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 def raw_post(

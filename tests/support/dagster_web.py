@@ -28,6 +28,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.support.pipelines import Pipeline, configure_for_test
+from tests.support.processes import stop_process
 from tests.support.s3_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -118,13 +119,7 @@ def start_webserver(folder: Path, base_config: Path) -> DagsterWeb:
 
 
 def stop(web: DagsterWeb) -> None:
-    if web.process.poll() is None:
-        web.process.terminate()
-        try:
-            web.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            web.process.kill()
-            web.process.wait()
+    stop_process(web.process)
 
 
 @pytest.fixture(scope="module")

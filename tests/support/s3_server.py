@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from smartcrop.transfer.s3 import make_s3_client
+from tests.support.processes import stop_process
 
 REGION = "us-east-1"
 ACCESS_KEY = "testing-access"
@@ -42,13 +43,7 @@ class MotoServer:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process, timeout=5)
 
 
 def _ready(url: str) -> bool:
