@@ -1,19 +1,36 @@
-# Two commands for a newcomer: `make up` and `make test`. Both build .venv from
-# pyproject.toml when it is missing or older than pyproject.toml.
+# Two commands for a newcomer: `make up` and `make test`. Both build .venv from the
+# lock files in requirements/ (every package pinned, every download hash-checked) when
+# it is missing or older than them. `make lock` rewrites the lock files from
+# pyproject.toml (see requirements/README.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+LOCKS := requirements/build.txt requirements/dev.txt requirements/runtime.txt
+# --universal: one lock for Linux and macOS, CPython 3.11 to 3.14.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --generate-hashes \
+	--python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: up test lint format bench bench-scale clean-data browser
+.PHONY: up test lint format bench bench-scale clean-data browser lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/build.txt requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SmartCrop needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/build.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+	  echo "the lock files do not satisfy pyproject.toml: run make lock"; exit 1; }
 	@touch $(STAMP)
+
+# After changing a pin in pyproject.toml (or to take newer transitive releases):
+# rewrites the three lock files, then reinstalls from them.
+lock: $(STAMP)
+	$(UV_COMPILE) requirements/build.in -o requirements/build.txt
+	$(UV_COMPILE) pyproject.toml --extra dev -o requirements/dev.txt
+	$(UV_COMPILE) pyproject.toml -c requirements/dev.txt -o requirements/runtime.txt
+	$(MAKE) $(STAMP)
 
 up: $(STAMP)
 	$(BIN)/smartcrop up
