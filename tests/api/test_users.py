@@ -282,8 +282,10 @@ def test_user_role_details_for_yourself_or_as_admin(
     as_admin = details(admin_headers, other_email)
     assert as_admin.json()["Data"] == [{"RoleId": 2, "RoleName": "operator"}]
     assert details(admin_headers, "nobody@example.com").status_code == 404
+    # A missing query parameter is bad input (400), not a malformed body (422).
     missing = client.post("/user/UserRoleDetails", headers=admin_headers)
-    assert missing.status_code == 422
+    assert missing.status_code == 400
+    assert "EmailID" in missing.json()["Message"]
 
 
 def test_no_answer_of_the_user_routes_contains_a_password_or_hash(
