@@ -10,10 +10,10 @@ Secrets are ``SecretStr`` so that printing or logging a settings object never sh
 them; base64-encoded credentials are decoded here, once, so no caller decodes them.
 
 A legacy config file loads as it is: the ``processing_middleware.middleware`` table
-(one entry chosen by the ``PROCESSING_MIDDLEWARE`` environment variable) and the S3
-source spelling ``endpoint`` are read; the keys SmartCrop no longer needs
-(``LEGACY_IGNORED``) are accepted and named once in a WARNING. Every other unknown
-key stays an error.
+(one entry chosen by the ``PROCESSING_MIDDLEWARE`` environment variable), the S3
+source spelling ``endpoint`` and every ``aws_config.service_accounts[]`` entry are
+read; the keys SmartCrop no longer needs (``LEGACY_IGNORED``) are accepted and named
+once in a WARNING. Every other unknown key stays an error.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import logging
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -170,10 +171,39 @@ class DeploymentConfig(_Section):
 class BucketConfig(_Section):
     smartcrop_bucket: str = "smartcrop-renditions"
     region: str | None = None
+    # This account's own keys, for its bucket; none: aws_config's (or boto3's chain).
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _keys_in_pairs(self) -> BucketConfig:
+        # Half a pair would mix this account's key with another account's secret.
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError(
+                "give both access_key_id and secret_access_key, or neither"
+            )
+        return self
 
 
 class ServiceAccount(_Section):
+    """One AWS service account: the bucket it reaches, with its region and keys.
+
+    Every account is read: an S3 client for a bucket (an ``s3_sources`` entry, the
+    rendition bucket) takes the region and keys of the account whose
+    ``smartcrop_bucket`` it is (``Settings.s3_access``). The first account's bucket
+    is where renditions and manifests go.
+    """
+
     uat: BucketConfig = Field(default_factory=BucketConfig)
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """Region and keys for an S3 client of one bucket; None: boto3's default chain."""
+
+    region: str | None
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
 
 
 class AwsConfig(_Section):
@@ -538,6 +568,33 @@ class Settings(BaseSettings):
     @property
     def smartcrop_bucket(self) -> str:
         return self.aws_config.service_accounts[0].uat.smartcrop_bucket
+
+    def s3_access(self, bucket: str, region: str | None = None) -> S3Access:
+        """Region and keys for a client of ``bucket``.
+
+        The first service account whose ``smartcrop_bucket`` is ``bucket`` gives its
+        region and keys; ``aws_config``'s fill what it leaves out (and serve a
+        bucket no account names); ``region`` (a source's own) wins over both.
+        """
+        aws = self.aws_config
+        account = next(
+            (
+                entry.uat
+                for entry in aws.service_accounts
+                if entry.uat.smartcrop_bucket == bucket
+            ),
+            None,
+        )
+        keys = (
+            (account.access_key_id, account.secret_access_key)
+            if account is not None and account.access_key_id is not None
+            else (aws.access_key_id, aws.secret_access_key)
+        )
+        return S3Access(
+            region=region or (account.region if account else None) or aws.region,
+            access_key=keys[0].get_secret_value() if keys[0] else None,
+            secret_key=keys[1].get_secret_value() if keys[1] else None,
+        )
 
     @property
     def staging_root(self) -> Path:

@@ -3,8 +3,8 @@
 tests/config.legacy.yml holds every key of the legacy description. It loads; the keys
 SmartCrop no longer needs are named once each in a WARNING; the selected
 ``processing_middleware.middleware`` entry is the staging folder that ``run-local``
-and the local sensor read; ``PROCESSING_MIDDLEWARE`` selects another entry; a
-misspelt key is still an error.
+and the local sensor read; ``PROCESSING_MIDDLEWARE`` selects another entry; every
+``aws_config.service_accounts[]`` entry is read; a misspelt key is still an error.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.routes.pipelines import staged_files
+from smartcrop import acquire
 from smartcrop import settings as settings_module
 from smartcrop.settings import Settings, SettingsError, load_settings
 
@@ -244,6 +245,58 @@ def test_processing_middleware_naming_no_entry_is_a_clear_error(
     message = str(caught.value)
     assert "PROCESSING_MIDDLEWARE" in message and "ec2_instanse" in message
     assert "ec2_instance" in message and "local_machine" in message
+
+
+def test_every_service_account_is_read(legacy: Path) -> None:
+    settings = load_settings(config_file=str(legacy))
+    drops, returns = settings.filewatcher.s3_sources
+    # The source's bucket is the second account's: that account's region.
+    assert settings.s3_access("provider-drops").region == "eu-west-1"
+    assert acquire.s3_client_for(settings, drops).meta.region_name == "eu-west-1"
+    # A source's own region wins over its account's.
+    assert acquire.s3_client_for(settings, returns).meta.region_name == "us-east-1"
+    # Renditions and manifests still go to the first account's bucket.
+    assert settings.smartcrop_bucket == "smartcrop-legacy-renditions"
+
+
+def test_a_service_account_s_own_keys_serve_its_bucket_only() -> None:
+    settings = load_settings(
+        aws_config={
+            "region": "us-east-2",
+            "access_key_id": "AKIAGLOBAL",
+            "secret_access_key": "global-secret",
+            "service_accounts": [
+                {"uat": {"smartcrop_bucket": "renditions"}},
+                {
+                    "uat": {
+                        "smartcrop_bucket": "partner-drops",
+                        "region": "ap-south-1",
+                        "access_key_id": "AKIAPARTNER",
+                        "secret_access_key": "partner-secret",
+                    }
+                },
+            ],
+        }
+    )
+    partner = settings.s3_access("partner-drops")
+    assert (partner.region, partner.access_key) == ("ap-south-1", "AKIAPARTNER")
+    assert partner.secret_key == "partner-secret"
+    assert "partner-secret" not in repr(partner)
+    # The first account has no keys of its own; a bucket no account names neither.
+    for bucket in ("renditions", "elsewhere"):
+        access = settings.s3_access(bucket)
+        assert (access.region, access.access_key) == ("us-east-2", "AKIAGLOBAL")
+
+
+def test_half_a_key_pair_on_a_service_account_is_a_clear_error() -> None:
+    with pytest.raises(SettingsError, match="aws_config.service_accounts.0.uat"):
+        load_settings(
+            aws_config={
+                "service_accounts": [
+                    {"uat": {"smartcrop_bucket": "b", "access_key_id": "AKIA"}}
+                ]
+            }
+        )
 
 
 @pytest.mark.parametrize(
