@@ -45,6 +45,21 @@ def _describe_validation(exc: RequestValidationError) -> str:
     return "Malformed request: " + "; ".join(parts)
 
 
+def validation_status(exc: RequestValidationError) -> int:
+    """422 when only the JSON body is malformed, else 400.
+
+    The contract keeps 422 for malformed bodies; a missing or malformed query (or
+    path, header) parameter is bad input, 400, as the routes that parse their
+    parameters by hand (api/query.py) already answer. Deciding it here, where
+    FastAPI's own validation lands, keeps every route alike: a route that declares a
+    typed or constrained ``Query`` answers the same code as one that does not.
+    """
+    errors_ = exc.errors()
+    if errors_ and all(item.get("loc", ("body",))[:1] == ("body",) for item in errors_):
+        return 422
+    return 400
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.SmartcropError)
     async def _domain(_: Request, exc: errors.SmartcropError) -> JSONResponse:
@@ -68,7 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, _describe_validation(exc))
+        return error_response(validation_status(exc), _describe_validation(exc))
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:

@@ -176,7 +176,8 @@ def build_sensors(interval: int) -> list:
         minimum_interval_seconds=interval,
         default_status=DefaultSensorStatus.RUNNING,
         description="Manifests dropped in the local staging folder "
-        "(processing_middleware.local_filesystem.root_path).",
+        "(the processing_middleware.middleware entry PROCESSING_MIDDLEWARE selects, "
+        "else processing_middleware.local_filesystem.root_path).",
     )
     def local_staging_sensor(
         context: SensorEvaluationContext, settings: SettingsResource

@@ -110,14 +110,13 @@ def sftp_source_for(settings: Settings, host: str, port: int) -> SftpSource:
 
 
 def s3_client_for(settings: Settings, source: S3Source):  # noqa: ANN201 - boto3 client
-    aws = settings.aws_config
+    # The service account of the source's bucket, if one names it (Settings.s3_access).
+    access = settings.s3_access(source.bucket, region=source.region)
     return s3_transfer.make_s3_client(
         endpoint_url=source.endpoint_url,
-        region=source.region or aws.region,
-        access_key=aws.access_key_id.get_secret_value() if aws.access_key_id else None,
-        secret_key=(
-            aws.secret_access_key.get_secret_value() if aws.secret_access_key else None
-        ),
+        region=access.region,
+        access_key=access.access_key,
+        secret_key=access.secret_key,
     )
 
 

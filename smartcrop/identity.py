@@ -42,7 +42,7 @@ from smartcrop.passwords import (
     verify_password,
 )
 from smartcrop.settings import Settings
-from smartcrop.users import create_user
+from smartcrop.users import create_user, role_to_give
 
 ADMIN = "admin"
 
@@ -273,7 +273,7 @@ def update_user(
             raise InvalidInput("the user name must not be empty")
         user.username = name.strip()
     if role_name is not None:
-        role = _active_role(session, role_name)
+        role = role_to_give(session, role_name)
         if role.id != user.roleid:
             _keep_an_admin(session, user, losing="change the role of")
         user.roleid = role.id

@@ -8,14 +8,23 @@ paths are taken relative to the working directory, which is the repository root 
 
 Secrets are ``SecretStr`` so that printing or logging a settings object never shows
 them; base64-encoded credentials are decoded here, once, so no caller decodes them.
+
+A legacy config file loads as it is: the ``processing_middleware.middleware`` table
+(one entry chosen by the ``PROCESSING_MIDDLEWARE`` environment variable), the S3
+source spelling ``endpoint`` and every ``aws_config.service_accounts[]`` entry are
+read; the keys SmartCrop no longer needs (``LEGACY_IGNORED``) are accepted and named
+once in a WARNING. Every other unknown key stays an error.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
+from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -25,17 +34,22 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+log = logging.getLogger(__name__)
 
 CONFIG_ENV_VAR = "SMARTCROP_CONFIG"
 DEFAULT_CONFIG_FILE = "config.yml"
@@ -43,6 +57,35 @@ DEFAULT_CONFIG_FILE = "config.yml"
 # environment variable, so threads (Dagster's daemon runs sensors in threads) never
 # see each other's choice.
 _config_file: ContextVar[str | None] = ContextVar("smartcrop_config_file", default=None)
+
+# The legacy service chose its staging folder among processing_middleware.middleware's
+# entries by this environment variable.
+MIDDLEWARE_ENV_VAR = "PROCESSING_MIDDLEWARE"
+DEFAULT_MIDDLEWARE = "ec2_instance"
+
+# Keys of legacy config files that SmartCrop reads no more, by section, with the reason
+# the warning gives: accepted so that such a file loads as it is, never a refusal.
+LEGACY_IGNORED: dict[str, dict[str, str]] = {
+    "smartcrop_filewatcher_batchjob": {
+        key: "the nightly manifest is built by SmartCrop's own query on the tables "
+        "its migrations create"
+        for key in (
+            "view_name",
+            "programimage_table",
+            "aspectratio_table",
+            "imagetype_table",
+            "role_table",
+        )
+    },
+}
+# Ignored keys found by the load under way (load_settings warns once it succeeded, so
+# a file that is refused does not also warn); None outside load_settings.
+_ignored_keys: ContextVar[list[tuple[str, str]] | None] = ContextVar(
+    "smartcrop_ignored_legacy_keys", default=None
+)
+# Keys already warned about in this process: settings are loaded again by every sensor
+# tick and run, and a warning every 30 seconds would bury the rest of the log.
+_warned_legacy_keys: set[str] = set()
 
 
 class SettingsError(Exception):
@@ -52,6 +95,32 @@ class SettingsError(Exception):
 class _Section(BaseModel):
     # A misspelt key is an error naming the key, not a silently ignored setting.
     model_config = ConfigDict(extra="forbid")
+
+
+def _drop_legacy_keys(data: Any, section: str) -> Any:
+    """``data`` without the ignored legacy keys of ``section``, each noted."""
+    ignored = LEGACY_IGNORED[section]
+    if not isinstance(data, Mapping) or not any(key in data for key in ignored):
+        return data
+    for key in ignored:
+        if key in data:
+            _note_ignored(f"{section}.{key}", ignored[key])
+    return {key: value for key, value in data.items() if key not in ignored}
+
+
+def _note_ignored(key: str, reason: str) -> None:
+    found = _ignored_keys.get()
+    if found is None:
+        _warn_ignored([(key, reason)])
+    else:
+        found.append((key, reason))
+
+
+def _warn_ignored(found: list[tuple[str, str]]) -> None:
+    for key, reason in found:
+        if key not in _warned_legacy_keys:
+            _warned_legacy_keys.add(key)
+            log.warning("ignored legacy key %s: %s", key, reason)
 
 
 def _decode_b64(value: str, what: str) -> str:
@@ -102,10 +171,39 @@ class DeploymentConfig(_Section):
 class BucketConfig(_Section):
     smartcrop_bucket: str = "smartcrop-renditions"
     region: str | None = None
+    # This account's own keys, for its bucket; none: aws_config's (or boto3's chain).
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _keys_in_pairs(self) -> BucketConfig:
+        # Half a pair would mix this account's key with another account's secret.
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError(
+                "give both access_key_id and secret_access_key, or neither"
+            )
+        return self
 
 
 class ServiceAccount(_Section):
+    """One AWS service account: the bucket it reaches, with its region and keys.
+
+    Every account is read: an S3 client for a bucket (an ``s3_sources`` entry, the
+    rendition bucket) takes the region and keys of the account whose
+    ``smartcrop_bucket`` it is (``Settings.s3_access``). The first account's bucket
+    is where renditions and manifests go.
+    """
+
     uat: BucketConfig = Field(default_factory=BucketConfig)
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """Region and keys for an S3 client of one bucket; None: boto3's default chain."""
+
+    region: str | None
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
 
 
 class AwsConfig(_Section):
@@ -201,11 +299,61 @@ class LocalFilesystemConfig(_Section):
     work_dir: Path = Path(".smartcrop/work")
 
 
+class MiddlewareEntry(_Section):
+    """One entry of the legacy ``processing_middleware.middleware`` table."""
+
+    # None: processing_middleware.local_filesystem.root_path.
+    root_path: Path | None = None
+    # The staging folder under root_path; None: root_path itself.
+    folder_name: str | None = None
+
+
 class ProcessingMiddleware(_Section):
-    middleware: Literal["local_filesystem", "s3", "sftp"] = "local_filesystem"
+    # The legacy table of staging folders by name; PROCESSING_MIDDLEWARE (default
+    # ec2_instance) chooses one. Empty, or no such entry: local_filesystem.root_path.
+    middleware: dict[str, MiddlewareEntry] = Field(default_factory=dict)
     local_filesystem: LocalFilesystemConfig = Field(
         default_factory=LocalFilesystemConfig
     )
+    # The entry's name, read from the environment when the settings are loaded, so
+    # one Settings object always means one folder.
+    _selected: str = PrivateAttr(default=DEFAULT_MIDDLEWARE)
+
+    @field_validator("middleware", mode="before")
+    @classmethod
+    def _kind_names_are_no_table(cls, value: Any) -> Any:
+        # config.example.yml used to hold a kind name here ("local_filesystem", "s3",
+        # "sftp") that nothing read: a copy of it still loads, as an empty table.
+        if value is None or value in ("local_filesystem", "s3", "sftp"):
+            return {}
+        return value
+
+    @model_validator(mode="after")
+    def _select(self) -> ProcessingMiddleware:
+        chosen = os.environ.get(MIDDLEWARE_ENV_VAR, "").strip()
+        if chosen and self.middleware and chosen not in self.middleware:
+            # Named on purpose but absent: staging from the fallback folder instead
+            # would silently watch the wrong place.
+            raise ValueError(
+                f"{MIDDLEWARE_ENV_VAR}={chosen!r} names no entry of "
+                "processing_middleware.middleware (it has "
+                f"{', '.join(sorted(self.middleware))})"
+            )
+        self._selected = chosen or DEFAULT_MIDDLEWARE
+        return self
+
+    @property
+    def selected(self) -> MiddlewareEntry | None:
+        return self.middleware.get(self._selected)
+
+    @property
+    def staging_folder(self) -> Path:
+        """The selected entry's root_path/folder_name, else local_filesystem's root."""
+        entry = self.selected
+        if entry is None:
+            return self.local_filesystem.root_path
+        root = entry.root_path or self.local_filesystem.root_path
+        return root / entry.folder_name if entry.folder_name else root
 
 
 class S3Source(_Section):
@@ -213,6 +361,23 @@ class S3Source(_Section):
     prefix: str = ""
     endpoint_url: str | None = None
     region: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_endpoint(cls, data: Any) -> Any:
+        # Legacy configs spell endpoint_url "endpoint": the same setting, read.
+        if not isinstance(data, Mapping) or "endpoint" not in data:
+            return data
+        data = dict(data)
+        legacy = data.pop("endpoint")
+        current = data.get("endpoint_url")
+        if legacy is not None and current not in (None, legacy):
+            raise ValueError(
+                "endpoint (the legacy spelling) and endpoint_url differ: give one"
+            )
+        if current is None:
+            data["endpoint_url"] = legacy
+        return data
 
 
 class ProxyConfig(_Section):
@@ -296,6 +461,11 @@ class BatchJobConfig(_Section):
     s3_prefix: str = "manifests/"
     schedule: str = "0 2 * * *"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_keys(cls, data: Any) -> Any:
+        return _drop_legacy_keys(data, "smartcrop_filewatcher_batchjob")
+
     @field_validator("max_rows", mode="before")
     @classmethod
     def _empty_is_all(cls, value: Any) -> Any:
@@ -315,6 +485,29 @@ class DumpDataConfig(_Section):
     filenames: DumpFilenames = Field(default_factory=DumpFilenames)
     date_range: int = Field(default=1, ge=1, le=30)
     schedule: str = "30 2 * * *"
+
+
+class _EnvSource(EnvSettingsSource):
+    """The environment overlay, except ``PROCESSING_MIDDLEWARE`` itself.
+
+    That variable is the legacy selector of a middleware entry (a name), but with
+    nested keys joined by "__" its name is also the whole ``processing_middleware``
+    section's, which would then have to be JSON. Nested variables
+    (``PROCESSING_MIDDLEWARE__LOCAL_FILESYSTEM__ROOT_PATH``) still apply, and so does
+    a JSON object given for the section.
+    """
+
+    def get_field_value(
+        self, field: FieldInfo, field_name: str
+    ) -> tuple[Any, str, bool]:
+        value, key, is_complex = super().get_field_value(field, field_name)
+        if (
+            field_name == "processing_middleware"
+            and isinstance(value, str)
+            and not value.lstrip().startswith("{")
+        ):
+            value = None
+        return value, key, is_complex
 
 
 class Settings(BaseSettings):
@@ -356,7 +549,7 @@ class Settings(BaseSettings):
         )
         return (
             init_settings,
-            env_settings,
+            _EnvSource(settings_cls),
             YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file),
         )
 
@@ -376,9 +569,38 @@ class Settings(BaseSettings):
     def smartcrop_bucket(self) -> str:
         return self.aws_config.service_accounts[0].uat.smartcrop_bucket
 
+    def s3_access(self, bucket: str, region: str | None = None) -> S3Access:
+        """Region and keys for a client of ``bucket``.
+
+        The first service account whose ``smartcrop_bucket`` is ``bucket`` gives its
+        region and keys; ``aws_config``'s fill what it leaves out (and serve a
+        bucket no account names); ``region`` (a source's own) wins over both.
+        """
+        aws = self.aws_config
+        account = next(
+            (
+                entry.uat
+                for entry in aws.service_accounts
+                if entry.uat.smartcrop_bucket == bucket
+            ),
+            None,
+        )
+        keys = (
+            (account.access_key_id, account.secret_access_key)
+            if account is not None and account.access_key_id is not None
+            else (aws.access_key_id, aws.secret_access_key)
+        )
+        return S3Access(
+            region=region or (account.region if account else None) or aws.region,
+            access_key=keys[0].get_secret_value() if keys[0] else None,
+            secret_key=keys[1].get_secret_value() if keys[1] else None,
+        )
+
     @property
     def staging_root(self) -> Path:
-        return self.processing_middleware.local_filesystem.root_path.resolve()
+        """The staging folder: run-local, the local sensor and ``smartcrop up`` use
+        it (``ProcessingMiddleware.staging_folder``)."""
+        return self.processing_middleware.staging_folder.resolve()
 
 
 def _describe(error: ValidationError) -> str:
@@ -406,15 +628,20 @@ def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
             f"{source} points at {config_path}, which is not a readable file"
         )
     token = _config_file.set(config_file)
+    ignored: list[tuple[str, str]] = []
+    ignored_token = _ignored_keys.set(ignored)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
     except (OSError, ValueError, yaml.YAMLError) as exc:
         # A YAML syntax error or an unreadable file surfaces here.
         raise SettingsError(f"cannot read configuration: {exc}") from None
     finally:
+        _ignored_keys.reset(ignored_token)
         _config_file.reset(token)
+    _warn_ignored(ignored)
+    return settings
 
 
 @lru_cache(maxsize=1)

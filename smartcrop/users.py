@@ -17,6 +17,21 @@ def normalise_email(email: str) -> str:
     return email
 
 
+def role_to_give(session: Session, role_name: str) -> Role:
+    """The active role a user is to be given, by name (any case, spaces trimmed).
+
+    An unknown name is a bad value in the request (400), the same whether a user is
+    registered or updated; a 404 would say the user asked about is missing.
+    """
+    name = role_name.strip()
+    role = session.scalar(
+        select(Role).where(func.lower(Role.rolename) == name.lower(), Role.status == 1)
+    )
+    if role is None:
+        raise InvalidInput(f"there is no role named {name!r}")
+    return role
+
+
 def create_user(
     session: Session, *, name: str, email: str, password: str, role_name: str
 ) -> User:
@@ -24,13 +39,7 @@ def create_user(
     email = normalise_email(email)
     if not name.strip():
         raise InvalidInput("the user name must not be empty")
-    role = session.scalar(
-        select(Role).where(
-            func.lower(Role.rolename) == role_name.lower(), Role.status == 1
-        )
-    )
-    if role is None:
-        raise InvalidInput(f"there is no role named {role_name!r}")
+    role = role_to_give(session, role_name)
     exists = session.scalar(
         select(User.id).where(func.lower(User.emailid) == email.lower())
     )

@@ -9,6 +9,9 @@ def load_settings() -> Settings:
     """The settings (config.yml, then the environment), with logging set up."""
     from smartcrop.logging_setup import configure_logging, secrets_of  # noqa: PLC0415
 
+    # Logging first, so that what loading the settings warns about (ignored legacy
+    # keys) is printed in the one format; the secrets are added once they are known.
+    configure_logging()
     settings = get_settings()
     configure_logging(secrets_of(settings))
     return settings

@@ -42,14 +42,12 @@ def delivery_endpoint(settings: Settings, port: int) -> sftp_transfer.SftpEndpoi
 def bucket_client(settings: Settings) -> Any:
     """An S3 client for ``Settings.smartcrop_bucket``, as rendition storage reaches it
     (``smartcrop_service.storage.endpoint_url`` for an S3-compatible store)."""
-    aws = settings.aws_config
+    access = settings.s3_access(settings.smartcrop_bucket)
     return s3_transfer.make_s3_client(
         endpoint_url=settings.smartcrop_service.storage.endpoint_url,
-        region=aws.service_accounts[0].uat.region or aws.region,
-        access_key=aws.access_key_id.get_secret_value() if aws.access_key_id else None,
-        secret_key=(
-            aws.secret_access_key.get_secret_value() if aws.secret_access_key else None
-        ),
+        region=access.region,
+        access_key=access.access_key,
+        secret_key=access.secret_key,
     )
 
 

@@ -153,16 +153,12 @@ def storage_from_settings(settings: Settings) -> RenditionStorage:
     storage = settings.smartcrop_service.storage
     if storage.backend == "local":
         return LocalStorage(storage.local_root)
-    aws = settings.aws_config
+    access = settings.s3_access(settings.smartcrop_bucket)
     client = make_s3_client(
         endpoint_url=storage.endpoint_url,
-        region=aws.region or aws.service_accounts[0].uat.region,
-        access_key=(
-            aws.access_key_id.get_secret_value() if aws.access_key_id else None
-        ),
-        secret_key=(
-            aws.secret_access_key.get_secret_value() if aws.secret_access_key else None
-        ),
+        region=access.region,
+        access_key=access.access_key,
+        secret_key=access.secret_key,
         connect_timeout=5.0,
         read_timeout=30.0,
     )

@@ -87,6 +87,35 @@ def test_register_refuses_a_short_password_an_unknown_role_and_bad_bodies(
     assert emails == ["boss@example.com"]
 
 
+def test_an_unknown_role_is_the_same_400_on_register_and_update(
+    client: TestClient, admin, make_user
+) -> None:
+    # A RoleName that names no role is a bad value in the body (contract: 400), the
+    # same on both routes; 404 stays for the user the request is about.
+    _, headers = admin
+    user_id, _, _ = make_user("operator")
+    answers = {
+        "Register": register(client, headers, RoleName=" Wizard "),
+        "Update": client.post(
+            "/user/Update",
+            json={"UserId": user_id, "RoleName": " Wizard "},
+            headers=headers,
+        ),
+    }
+    for route, response in answers.items():
+        assert response.status_code == 400, (route, response.text)
+        body = response.json()
+        assert body["IsSuccess"] is False and body["StatusCode"] == 400, route
+        assert body["Message"] == "there is no role named 'Wizard'", route
+    # A known role written with other case or spaces is found on both routes.
+    assert register(client, headers, RoleName=" QA ").status_code == 200
+    again = client.post(
+        "/user/Update", json={"UserId": user_id, "RoleName": " QA "}, headers=headers
+    )
+    assert again.status_code == 200
+    assert again.json()["Data"]["RoleName"] == "qa"
+
+
 def test_user_list_shows_everybody_and_never_a_password_or_hash(
     client: TestClient, admin, make_user
 ) -> None:
@@ -160,7 +189,7 @@ def test_update_refusals(client: TestClient, admin, make_user) -> None:
     no_role = client.post(
         "/user/Update", json={"UserId": user_id, "RoleName": "wizard"}, headers=headers
     )
-    assert no_role.status_code == 404
+    assert no_role.status_code == 400
     huge = client.post("/user/Update", json={"UserId": 2**40}, headers=headers)
     assert huge.status_code == 422
     # The only admin cannot remove themself: nobody could administer any more.
@@ -282,8 +311,10 @@ def test_user_role_details_for_yourself_or_as_admin(
     as_admin = details(admin_headers, other_email)
     assert as_admin.json()["Data"] == [{"RoleId": 2, "RoleName": "operator"}]
     assert details(admin_headers, "nobody@example.com").status_code == 404
+    # A missing query parameter is bad input (400), not a malformed body (422).
     missing = client.post("/user/UserRoleDetails", headers=admin_headers)
-    assert missing.status_code == 422
+    assert missing.status_code == 400
+    assert "EmailID" in missing.json()["Message"]
 
 
 def test_no_answer_of_the_user_routes_contains_a_password_or_hash(
