@@ -13,6 +13,7 @@ from a provider's file to the file SmartCrop ships.
 # asset functions at run time to find their config and resources.
 from dagster import (
     AssetCheckResult,
+    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     Config,
@@ -20,6 +21,7 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     asset,
+    asset_check,
 )
 
 from assets.ingestion import work_items
@@ -57,6 +59,36 @@ def completed_renditions(
             "resolved_image_types": prepared.resolved.get("image_types", 0),
             "resolved_languages": prepared.resolved.get("languages", 0),
         }
+    )
+
+
+@asset_check(
+    asset=completed_renditions,
+    description="No completed image waiting for the manifest is without a "
+    "rendition: the manifest skips such an image, so it stays Completed and is never "
+    "exported. Warns with how many and the first ProgramIds and image ids; each "
+    "needs cropping again.",
+)
+def completed_images_have_renditions(database: DatabaseResource) -> AssetCheckResult:
+    found = manifest.completed_without_renditions(database.resolved_url())
+    return AssetCheckResult(
+        passed=found.none,
+        # WARN, not ERROR: the manifest itself is right and nothing in it was lost;
+        # what these images need is someone to crop them again, not a re-run.
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "images": found.images,
+            "program_ids": MetadataValue.json(
+                sorted({program for _, program, _ in found.first})
+            ),
+            "first_images": MetadataValue.md(
+                "\n".join(
+                    f"- image {image}: ProgramId {program} ({provider})"
+                    for image, program, provider in found.first
+                )
+                or "none"
+            ),
+        },
     )
 
 
@@ -175,3 +207,4 @@ def dump_snapshots(
 
 
 export_assets = [completed_renditions, nightly_manifest, dump_snapshots]
+export_checks = [completed_images_have_renditions]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from assets.exports import export_assets
-from assets.ingestion import ingestion_assets
+from assets.exports import export_assets, export_checks
+from assets.ingestion import ingestion_assets, ingestion_checks
 from assets.suggestions import suggestion_assets
 from pipelines.jobs import (
     dump_snapshots_job,
@@ -35,6 +35,7 @@ def build_definitions(
     interval = cfg.filewatcher.sensor_interval_seconds
     return Definitions(
         assets=[*ingestion_assets, *export_assets, *suggestion_assets],
+        asset_checks=[*ingestion_checks, *export_checks],
         jobs=[
             ingest_manifest_job,
             nightly_manifest_job,

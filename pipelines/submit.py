@@ -19,7 +19,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -326,32 +327,74 @@ def _body(
     return _ingestion_body(instance, database_url, started, runs)
 
 
+# What an ingestion call answers when no file needed a run: run-local's contract knows
+# only success and failed; the downloads say that no new file came.
+_NOTHING_NEW = {LOCAL: "success", DOWNLOAD: "no_files"}
+
+
+def ingestion_status(
+    endpoint: str,
+    outcomes: Iterable[Mapping[str, Any]],
+    run_errors: Sequence[str],
+    *,
+    ran: bool,
+    listing_failed: bool = False,
+) -> str:
+    """The one rule of ``run-local``, ``download-s3`` and ``download-sftp``.
+
+    ``failed`` when a run failed (``run_errors``), any file's outcome is failed (a bad
+    file in a batch fails alone while its run succeeds), or no source could be
+    listed; else ``success`` when files were run, else the endpoint's answer for
+    nothing new. ``outcomes`` must hold every file of the call, not one per name:
+    two deliveries may share a name, and a failed one must not be hidden.
+    """
+    if (
+        run_errors
+        or listing_failed
+        or any(outcome["status"] == "failed" for outcome in outcomes)
+    ):
+        return "failed"
+    return "success" if ran else _NOTHING_NEW[endpoint]
+
+
 def _ingestion_body(
     instance: DagsterInstance,
     database_url: str,
     started: Started,
     runs: list[DagsterRun],
 ) -> dict[str, Any]:
-    files: dict[str, dict[str, Any]] = dict(started.notes.get("files", {}))
+    # (name, where, outcome) of every file: the ones decided without a run, then
+    # each run's, in order.
+    outcomes: list[tuple[str, str, dict[str, Any]]] = [
+        (name, name, outcome)
+        for name, outcome in started.notes.get("files", {}).items()
+    ]
     errors: list[str] = []
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         for run in runs:
             ok = run.status == DagsterRunStatus.SUCCESS
             if not ok:
                 errors.append(failure_message(instance, run))
-            for key, name in _files_of(run):
-                files[name] = {
-                    **ingest.file_outcome(conn, key, ok),
-                    "run_id": run.run_id,
-                }
+            for key, locator in _files_of(run):
+                outcome = {**ingest.file_outcome(conn, key, ok), "run_id": run.run_id}
+                where = acquire.readable(locator.location)
+                outcomes.append((locator.filename, where, outcome))
     run_ids = [run.run_id for run in runs]
-    failed = bool(errors) or any(f["status"] == "failed" for f in files.values())
-    if started.endpoint == LOCAL:
-        status = "failed" if failed else "success"
-    elif failed or (not runs and started.notes.get("all_sources_failed")):
-        status = "failed"
-    else:
-        status = "success" if runs else "no_files"
+    status = ingestion_status(
+        started.endpoint,
+        [outcome for _, _, outcome in outcomes],
+        errors,
+        ran=bool(runs),
+        listing_failed=bool(started.notes.get("all_sources_failed")),
+    )
+    # Keyed by name, as the contract shows them; files of one call sharing a name
+    # (the same name in two S3 folders or SFTP sources) by where each came from, so
+    # that none hides another's outcome.
+    names = Counter(name for name, _, _ in outcomes)
+    files = {
+        name if names[name] == 1 else where: outcome
+        for name, where, outcome in outcomes
+    }
     body: dict[str, Any] = {
         "status": status,
         "run_id": run_ids[-1] if run_ids else None,
@@ -366,15 +409,15 @@ def _ingestion_body(
     return body
 
 
-def _files_of(run: DagsterRun) -> list[tuple[str, str]]:
-    """(partition key, file name) of each file an ingestion run was given."""
+def _files_of(run: DagsterRun) -> list[tuple[str, acquire.Locator]]:
+    """(partition key, where the file was) of each file an ingestion run was given."""
     config = run.run_config["ops"]["manifest_file"]["config"]
     if "files" in config:
         entries = [(e["partition_key"], e) for e in config["files"]]
     else:
         entries = [(run.tags[PARTITION_NAME_TAG], config)]
     return [
-        (key, acquire.Locator(entry["source"], entry["location"]).filename)
+        (key, acquire.Locator(entry["source"], entry["location"]))
         for key, entry in entries
     ]
 

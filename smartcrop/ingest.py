@@ -390,22 +390,27 @@ ORDER BY rownumber
 ON CONFLICT DO NOTHING
 """
 
+# An accepted landed row ``i`` has its work item: its link names the item of its own
+# (ProgramId, image URL) pair. The derivation below and the work-items check
+# (unlinked_rows) both judge a row by this one condition.
+_HAS_ITEM = """EXISTS (
+  SELECT 1 FROM smartcrop_programimage p
+  WHERE p.id = i.programimageid
+    AND p.link_object_id = i.link_object_id AND p.imageurl = i.imageurl)"""
+
 # The file's accepted rows: first_rows, those that should each have made a work item
 # just now; duplicates; all of them; unlinked, those whose link does not name a work
 # item of their own pair (one primary-key probe each, whatever the statistics say);
 # and items, the work items this file made, in this run or an earlier one.
-_STATE = """
+_STATE = f"""
 SELECT count(*) FILTER (WHERE NOT i.isduplicate),
        count(*) FILTER (WHERE i.isduplicate),
        count(*),
-       count(*) FILTER (WHERE NOT EXISTS (
-         SELECT 1 FROM smartcrop_programimage p
-         WHERE p.id = i.programimageid
-           AND p.link_object_id = i.link_object_id AND p.imageurl = i.imageurl)),
+       count(*) FILTER (WHERE NOT {_HAS_ITEM}),
        (SELECT count(*) FROM smartcrop_programimage WHERE uploadfileid = %(file)s)
 FROM smartcrop_inputfiles i
 WHERE i.uploadfileid = %(file)s AND i.rejectreason IS NULL
-"""
+"""  # noqa: S608 - fixed SQL only; every value is a parameter
 
 # The repair, when not every first row made its item: the pairs still missing become
 # work items with new ids, then each accepted row is linked by the pair.
@@ -494,6 +499,94 @@ def _state(conn: psycopg.Connection, params: dict[str, Any]) -> tuple[int, ...]:
     return tuple(row)
 
 
+@dataclass(frozen=True)
+class UnlinkedRow:
+    """An accepted landed row without its work item."""
+
+    partition_key: str
+    filename: str
+    row: int
+    program_id: str | None
+    image_url: str | None
+    linked_to: int | None  # the item id the row names (gone, or another pair's)
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """Whether every accepted row of some files has its work item."""
+
+    files: int
+    accepted_rows: int
+    unlinked_rows: int
+    unlinked_by_file: dict[str, int]  # partition key -> its unlinked rows
+    first_unlinked: list[UnlinkedRow]
+
+    @property
+    def passed(self) -> bool:
+        return self.unlinked_rows == 0
+
+
+# The files checked: the latest record of each given partition, as file_record reads
+# it, or of every partition when none is given. Rows, not files, are judged: a
+# rejected row has no work item by design, and a skipped or failed file has no rows.
+_FILES_TO_CHECK = """
+files AS (
+  SELECT DISTINCT ON (partitionkey) id, partitionkey, filename
+  FROM smartcrop_upload_files
+  WHERE %(every)s OR partitionkey = ANY(%(keys)s)
+  ORDER BY partitionkey, id DESC
+)"""
+_LINK_COUNTS = f"""
+WITH {_FILES_TO_CHECK}
+SELECT f.partitionkey, count(i.id), count(i.id) FILTER (WHERE NOT {_HAS_ITEM})
+FROM files f
+LEFT JOIN smartcrop_inputfiles i ON i.uploadfileid = f.id AND i.rejectreason IS NULL
+GROUP BY f.id, f.partitionkey
+"""  # noqa: S608 - fixed SQL only; every value is a parameter
+_FIRST_UNLINKED = f"""
+WITH {_FILES_TO_CHECK}
+SELECT coalesce(f.partitionkey, ''), f.filename, i.rownumber, i.link_object_id,
+       i.imageurl, i.programimageid
+FROM files f
+JOIN smartcrop_inputfiles i ON i.uploadfileid = f.id AND i.rejectreason IS NULL
+WHERE NOT {_HAS_ITEM}
+ORDER BY f.partitionkey, i.rownumber
+LIMIT %(limit)s
+"""  # noqa: S608 - fixed SQL only; every value is a parameter
+
+
+def unlinked_rows(
+    conn: psycopg.Connection,
+    partition_keys: Sequence[str] | None,
+    limit: int = 20,
+) -> LinkCheck:
+    """Accepted rows landed in ``smartcrop_inputfiles`` whose work item is not in
+    ``smartcrop_programimage``, for the files of ``partition_keys`` (None: every file).
+
+    A row is linked when its ``programimageid`` names the work item of its own
+    (ProgramId, image URL) pair (the unique pair makes that item the only one). A
+    file landed but not derived has no items yet, so its rows count as unlinked: they
+    are work nobody will see until the partition is materialised again.
+    """
+    params = {
+        "every": partition_keys is None,
+        "keys": list(partition_keys or []),
+        "limit": limit,
+    }
+    counts = conn.execute(_LINK_COUNTS, params).fetchall()
+    unlinked_by_file = {key or "": unlinked for key, _, unlinked in counts if unlinked}
+    first: list[UnlinkedRow] = []
+    if unlinked_by_file:
+        first = [UnlinkedRow(*row) for row in conn.execute(_FIRST_UNLINKED, params)]
+    return LinkCheck(
+        files=len(counts),
+        accepted_rows=sum(accepted for _, accepted, _ in counts),
+        unlinked_rows=sum(unlinked_by_file.values()),
+        unlinked_by_file=unlinked_by_file,
+        first_unlinked=first,
+    )
+
+
 def rejected_rows(
     conn: psycopg.Connection, file_id: int, limit: int = 20
 ) -> list[tuple]:
@@ -510,6 +603,7 @@ __all__ = [
     "DerivationResult",
     "FileRecord",
     "LandingResult",
+    "LinkCheck",
     "ManifestError",
     "derive_work_items",
     "file_checksum",
@@ -518,4 +612,5 @@ __all__ = [
     "mark_failed",
     "record_file",
     "rejected_rows",
+    "unlinked_rows",
 ]

@@ -237,6 +237,43 @@ def pending(database_url: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+@dataclass(frozen=True)
+class Unexportable:
+    """Completed images the manifest leaves out for ever: they have no rendition."""
+
+    images: int
+    first: list[tuple[int, str, str]]  # (image id, ProgramId, provider)
+
+    @property
+    def none(self) -> bool:
+        return self.images == 0
+
+
+# The manifest's queue (status 3, not stamped) without a rendition: _CHOOSE_BATCH
+# skips these, so they stay Completed and unexported unless someone crops them again.
+# The count is taken before the LIMIT (a window over the whole result).
+_WITHOUT_RENDITIONS = """
+SELECT count(*) OVER (), p.id, p.link_object_id, p.providername
+FROM smartcrop_programimage p
+WHERE p.status = 3 AND p.outputfilename IS NULL
+  AND NOT EXISTS (SELECT 1 FROM smartcrop_aspectratioimages a
+                  WHERE a.programimageid = p.id)
+ORDER BY p.link_object_id COLLATE "C", p.id
+LIMIT %(limit)s
+"""
+
+
+def completed_without_renditions(database_url: str, limit: int = 20) -> Unexportable:
+    """The completed, unexported images that have no rendition: how many, and the
+    first ``limit`` in manifest order."""
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        rows = conn.execute(_WITHOUT_RENDITIONS, {"limit": limit}).fetchall()
+    return Unexportable(
+        images=int(rows[0][0]) if rows else 0,
+        first=[(int(image), program, provider) for _, image, program, provider in rows],
+    )
+
+
 # --- step 2: the export transaction -------------------------------------------------
 
 _CREATE_BATCH = (

@@ -212,10 +212,8 @@ def _watch_sftp_drop(pipeline, sftp_server) -> None:
 # --- download-s3 / download-sftp ------------------------------------------------------
 
 
-def test_download_s3_ingests_new_files_once(
-    client, admin, pipeline, s3_server: str, s3_bucket
-) -> None:
-    s3, bucket = s3_bucket
+def _watch_s3_prefix(pipeline, s3_server: str, bucket: str) -> None:
+    """The moto bucket's in/ prefix (and every folder under it) as the one S3 source."""
     pipeline.configure(
         aws_config={"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY},
         filewatcher={
@@ -229,6 +227,13 @@ def test_download_s3_ingests_new_files_once(
             ]
         },
     )
+
+
+def test_download_s3_ingests_new_files_once(
+    client, admin, pipeline, s3_server: str, s3_bucket
+) -> None:
+    s3, bucket = s3_bucket
+    _watch_s3_prefix(pipeline, s3_server, bucket)
     s3.upload_file(str(SAMPLES / GOOD[0]), bucket, f"in/{GOOD[0]}")
     s3.put_object(Bucket=bucket, Key="in/readme.txt", Body=b"not a manifest")
 
@@ -245,6 +250,35 @@ def test_download_s3_ingests_new_files_once(
     third = client.post("/filewatcher/download-s3", headers=admin).json()
     assert third["status"] == "success" and list(third["files"]) == [GOOD[1]]
     assert_run(pipeline, third["run_id"])
+
+
+def test_download_s3_answers_failed_when_a_new_file_failed_as_run_local_does(
+    client, admin, pipeline, s3_server: str, s3_bucket
+) -> None:
+    """A bad file batched with a good one fails alone and its run succeeds: the call
+    still answers failed, with the file's error, even when the good file has the same
+    name (providers reuse names across dated folders) and comes later."""
+    s3, bucket = s3_bucket
+    _watch_s3_prefix(pipeline, s3_server, bucket)
+    name = "EMAIL_20261120.xlsx"
+    bad, good = f"in/2026-11-19/{name}", f"in/2026-11-20/{name}"
+    s3.upload_file(str(SAMPLES / "NBCU_20261120_corrupt.xlsx"), bucket, bad)
+    s3.upload_file(str(SAMPLES / name), bucket, good)
+
+    body = client.post("/filewatcher/download-s3", headers=admin).json()
+
+    assert body["status"] == "failed", body
+    assert body["run_ids"] == [body["run_id"]]  # one batch run, and it succeeded
+    assert_run(pipeline, body["run_id"])
+    # Both files are reported, each under where it came from.
+    assert {where: f["status"] for where, f in body["files"].items()} == {
+        f"s3://{bucket}/{bad}": "failed",
+        f"s3://{bucket}/{good}": "ingested",
+    }
+    assert body["files"][f"s3://{bucket}/{bad}"]["error"].startswith(
+        "not a readable workbook"
+    )
+    assert work_item_count(pipeline.db_url) == EXPECTED["files"][name]["ingested_items"]
 
 
 def test_download_sftp_ingests_new_files_once(

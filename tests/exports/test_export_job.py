@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import AssetKey
+from dagster import AssetCheckSeverity, AssetKey
 
 from tests.exports.helpers import CDN, ORIGIN, add_image, query, set_qa_disabled
 from tests.exports.scenario import EXPORTED, scenario
@@ -43,6 +43,7 @@ def test_the_manifest_job_exports_stamps_and_passes_its_checks(pipeline) -> None
     assert name.startswith("SmartCrop_Manifest_") and name.endswith(".csv")
     assert (exported["rows"], exported["images"], exported["targets"]) == (11, 4, [])
     assert _checks(result) == {
+        "completed_images_have_renditions": True,  # 601 has none, but is not done
         "every_row_stamped_with_this_file": True,
         "no_row_stamped_twice": True,
     }
@@ -64,6 +65,45 @@ def test_the_manifest_job_exports_stamps_and_passes_its_checks(pipeline) -> None
     again = job.execute_in_process(instance=pipeline.instance)
     assert again.success
     assert _metadata(again, "nightly_manifest")["status"] == "no_rows"
+
+
+def test_completed_images_without_renditions_warn_and_stay_unexported(
+    pipeline,
+) -> None:
+    add_image(pipeline.db_url, image_id=11, program_id="SH1")
+    for image_id, program in ((12, "SH2"), (13, "SH2"), (14, "EP3")):
+        add_image(pipeline.db_url, image_id=image_id, program_id=program, ratios=())
+    # Not the check's business: not completed, or already in a manifest.
+    add_image(pipeline.db_url, image_id=15, program_id="SH4", status=2, ratios=())
+    add_image(
+        pipeline.db_url,
+        image_id=16,
+        program_id="SH5",
+        output_file="SmartCrop_Manifest_20261120_020000.csv",
+        ratios=(),
+    )
+    job = pipeline.definitions().resolve_job_def("nightly_manifest_job")
+
+    result = job.execute_in_process(instance=pipeline.instance)
+
+    assert result.success  # the manifest of the others is sent and stamped
+    assert _metadata(result, "nightly_manifest")["images"] == 1
+    [check] = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "completed_images_have_renditions"
+    ]
+    assert check.asset_key == AssetKey("completed_renditions")
+    assert not check.passed and check.severity == AssetCheckSeverity.WARN
+    metadata = {key: value.value for key, value in check.metadata.items()}
+    assert metadata["images"] == 3
+    assert metadata["program_ids"] == ["EP3", "SH2"]
+    assert "image 14: ProgramId EP3" in metadata["first_images"]
+    assert query(
+        pipeline.db_url,
+        "SELECT id FROM smartcrop_programimage"
+        " WHERE status = 3 AND outputfilename IS NULL ORDER BY id",
+    ) == [(12,), (13,), (14,)]
 
 
 def test_a_failed_upload_fails_the_run_and_stamps_nothing(pipeline) -> None:

@@ -406,3 +406,70 @@ def test_item_ids_are_reserved_in_order_even_when_not_consecutive(
     assert derived == ingest.DerivationResult(3, 2, 5)
     _assert_linked(conn, record.id)
     assert len(_row_versions(conn, record.id)) == 1
+
+
+# --- the every_row_has_a_work_item check ----------------------------------------------
+
+
+def test_every_accepted_row_has_its_work_item_once_derived(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    _ingest(conn, _file_a(tmp_path))  # partition: the file's name
+    found = ingest.unlinked_rows(conn, ["NBCU_links_a.xlsx"])
+    # 5 accepted rows (the rejected one is not judged), all linked.
+    assert (found.passed, found.files, found.accepted_rows) == (True, 1, 5)
+    assert found.first_unlinked == []
+
+
+def test_a_deleted_work_item_leaves_its_rows_unlinked(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    _ingest(conn, _file_a(tmp_path))
+    _ingest(conn, _file_b(tmp_path))
+    # SH1/2 is an item of file a that file b also points at (sheet rows 3 and 7 of
+    # a, under the header; row 3 of b).
+    conn.execute(
+        "DELETE FROM smartcrop_programimage WHERE link_object_id = 'SH1'"
+        " AND imageurl = 'https://press.example.com/SH1/2.jpg'"
+    )
+
+    found = ingest.unlinked_rows(conn, ["NBCU_links_a.xlsx"])
+
+    assert not found.passed
+    assert (found.accepted_rows, found.unlinked_rows) == (5, 2)
+    assert found.unlinked_by_file == {"NBCU_links_a.xlsx": 2}
+    assert [(r.row, r.program_id) for r in found.first_unlinked] == [
+        (3, "SH1"),
+        (7, "SH1"),
+    ]
+    assert found.first_unlinked[0].image_url == "https://press.example.com/SH1/2.jpg"
+    # Every file, when no partition is given.
+    every = ingest.unlinked_rows(conn, None)
+    assert (every.files, every.accepted_rows, every.unlinked_rows) == (2, 9, 3)
+    assert every.unlinked_by_file == {"NBCU_links_a.xlsx": 2, "WBD_links_b.xlsx": 1}
+
+
+def test_rows_landed_without_work_items_fail_the_check(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    path = _file_b(tmp_path)
+    record = ingest.record_file(
+        conn,
+        partition_key=path.name,
+        path=path,
+        filename=path.name,
+        source="cli",
+        source_path=str(path),
+        source_modified=None,
+    )
+    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+
+    landed = ingest.unlinked_rows(conn, [path.name])
+    # Each row names the id reserved for it, but no item has that id yet.
+    assert (landed.passed, landed.accepted_rows, landed.unlinked_rows) == (False, 4, 4)
+    assert all(r.linked_to is not None for r in landed.first_unlinked)
+
+    ingest.derive_work_items(conn, record)
+    assert ingest.unlinked_rows(conn, [path.name]).passed
+    # A partition with no file is nothing to check.
+    assert ingest.unlinked_rows(conn, ["GHOST.xlsx-0000000000"]).files == 0

@@ -10,11 +10,13 @@ import shutil
 import time
 from pathlib import Path
 
-from dagster import AssetKey
+import psycopg
+from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey
 
 from assets.ingestion import manifest_partitions
 from pipelines import sensors
 from smartcrop.acquire import Locator
+from smartcrop.db import libpq_url
 from tests.ingest.helpers import (
     EXPECTED,
     SAMPLES,
@@ -99,6 +101,58 @@ def test_rematerialising_and_backfilling_a_partition_adds_nothing(pipeline) -> N
         "every_row_has_a_work_item": True,
         "duplicates": False,  # warns: one in-file duplicate
     }
+
+
+WORK_ITEM_CHECK = AssetCheckKey(AssetKey("work_items"), "every_row_has_a_work_item")
+
+
+def _work_item_check(run):
+    [evaluation] = [
+        e
+        for e in run.get_asset_check_evaluations()
+        if e.check_name == "every_row_has_a_work_item"
+    ]
+    return evaluation
+
+
+def test_a_work_item_lost_after_ingestion_fails_its_check_until_rematerialised(
+    pipeline,
+) -> None:
+    _stage(pipeline, ["EMAIL_20261120.xlsx"])
+    result = pipeline.tick("local_staging_sensor")
+    [run] = pipeline.run(result)
+    key = result.run_requests[0].partition_key
+    assert _work_item_check(run).passed
+    assert _work_item_check(run).metadata["accepted_rows"].value == 6
+    # An item deleted by hand: its row is landed work nobody will see.
+    with psycopg.connect(libpq_url(pipeline.db_url), autocommit=True) as conn:
+        lost = conn.execute(
+            "DELETE FROM smartcrop_programimage WHERE id ="
+            " (SELECT min(id) FROM smartcrop_programimage) RETURNING link_object_id"
+        ).fetchone()[0]
+
+    # The check on its own, as from the UI: for the partition, then for every file.
+    job = pipeline.definitions().resolve_job_def("ingest_manifest")
+    check_only = job.get_subset(
+        asset_selection=set(), asset_check_selection={WORK_ITEM_CHECK}
+    )
+    alone = check_only.execute_in_process(
+        partition_key=key, instance=pipeline.instance, raise_on_error=False
+    )
+    every = check_only.execute_in_process(
+        instance=pipeline.instance, raise_on_error=False
+    )
+
+    for outcome in (alone, every):
+        assert outcome.success  # a check that fails does not fail the run
+        evaluation = _work_item_check(outcome)
+        assert not evaluation.passed
+        assert evaluation.severity == AssetCheckSeverity.ERROR
+        assert evaluation.metadata["unlinked_rows"].value == 1
+        assert lost in evaluation.metadata["first_unlinked"].value
+    # Materialising the partition again re-creates the item.
+    assert _work_item_check(pipeline.rerun(key)).passed
+    assert work_item_count(pipeline.db_url) == 6
 
 
 def test_a_partition_without_a_file_fails_clearly(pipeline) -> None:
@@ -248,6 +302,8 @@ def test_a_burst_is_ingested_in_batches_with_the_same_outcome(
             if c.check_name == "files_readable"
         }
         kinds.add("bad" if names <= bad else "mixed" if names & bad else "good")
+        if run.success:  # every row of the run's files has its work item
+            assert _work_item_check(run).passed, names
         if names <= bad:
             assert not run.success, names
         elif names & bad:

@@ -61,3 +61,28 @@ def test_every_queue_limit_matches_the_runs_of_its_job() -> None:
                 and job.tags.get(limit["key"]) == limit["value"]
             ]
             assert limited == [limit["value"]], (path.name, limit)
+
+
+def test_every_asset_check_is_on_its_asset_and_in_the_job_that_makes_it() -> None:
+    """The checks show in the UI beside their asset (lineage) and run with it."""
+    from pipelines.definitions import defs
+
+    def checks_of(graph) -> set[tuple[str, str]]:  # noqa: ANN001
+        return {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+
+    assert checks_of(defs.resolve_asset_graph()) == {
+        ("manifest_rows", "rejected_rows"),
+        ("manifest_rows", "files_readable"),
+        ("work_items", "every_row_has_a_work_item"),
+        ("work_items", "duplicates"),
+        ("completed_renditions", "completed_images_have_renditions"),
+        ("nightly_manifest", "every_row_stamped_with_this_file"),
+        ("nightly_manifest", "no_row_stamped_twice"),
+        ("crop_suggestions", "images_fetched"),
+    }
+    ingest = defs.resolve_job_def("ingest_manifest").asset_layer.asset_graph
+    manifest = defs.resolve_job_def("nightly_manifest_job").asset_layer.asset_graph
+    assert ("work_items", "every_row_has_a_work_item") in checks_of(ingest)
+    assert ("completed_renditions", "completed_images_have_renditions") in checks_of(
+        manifest
+    )
