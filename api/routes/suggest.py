@@ -97,7 +97,20 @@ def suggest_crops(
     )
 
 
-@router.get("/SourceImage", response_class=Response)
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/SourceImage",
+    response_class=Response,
+    responses={
+        200: {
+            # The type the image's server sent when it is an image/*, else this.
+            "content": {"image/*": _BINARY, "application/octet-stream": _BINARY},
+            "description": "The source image's bytes, as its server sent them",
+        }
+    },
+)
 def source_image(
     session: SessionDep,
     settings: SettingsDep,
