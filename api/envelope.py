@@ -1,8 +1,15 @@
-"""The response envelope every JSON answer of the contract is wrapped in."""
+"""The response envelope every JSON answer of the contract is wrapped in.
+
+The routes' response models are named subclasses of ``Envelope[X]`` (and ``Page[X]``),
+one per ``Data`` type, in the resource's module of ``api/schemas/``: a subclass gives
+the schema its own name in the OpenAPI document (``ProgrammeEnvelope``), where
+``Envelope[Programme | None]`` itself would be ``Envelope_Union_Programme__NoneType__``
+in every generated client.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -11,18 +18,27 @@ T = TypeVar("T")
 
 
 class Envelope(BaseModel, Generic[T]):
-    IsSuccess: bool = True
-    StatusCode: int = 200
-    Message: str = "Success"
-    Data: T | None = None
+    """A success: ``IsSuccess`` true, ``StatusCode`` the HTTP status, ``Data`` the
+    answer (its type per route)."""
+
+    IsSuccess: Literal[True]
+    StatusCode: int
+    Message: str
+    Data: T
+
+
+class EmptyEnvelope(Envelope[None]):
+    """A success with ``Data`` null: the action is done, ``Message`` says which."""
 
 
 class Page(BaseModel, Generic[T]):
-    Items: list[T] = Field(default_factory=list)
-    PageNumber: int = 1
-    PageSize: int = 20
-    TotalCount: int = 0
-    TotalPages: int = 0
+    """One page of a paged list (contract 4, "Paged lists")."""
+
+    Items: list[T]
+    PageNumber: int = Field(description="From 1")
+    PageSize: int
+    TotalCount: int = Field(description="Items over every page")
+    TotalPages: int
 
 
 def ok(data: Any = None, message: str = "Success") -> dict[str, Any]:
@@ -55,10 +71,10 @@ def error_response(status: int, message: str) -> JSONResponse:
 class ErrorEnvelope(BaseModel):
     """Every refusal: the envelope with ``IsSuccess`` false and ``Data`` null."""
 
-    IsSuccess: bool = False
-    StatusCode: int
-    Message: str
-    Data: None = None
+    IsSuccess: Literal[False]
+    StatusCode: int = Field(description="The HTTP status again")
+    Message: str = Field(description="Why, in words a person can act on")
+    Data: None
 
 
 # Declared on every route, so the OpenAPI document says what errors look like: 400,

@@ -9,20 +9,21 @@ from fastapi import APIRouter
 from api.deps import CurrentUser, SessionDep, require_roles
 from api.envelope import ok, page
 from api.query import paging
+from api.schemas.dashboard import ProviderListEnvelope, TotalsEnvelope
 from smartcrop import reporting
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 DashboardDep = Annotated[CurrentUser, require_roles("operator", "qa")]
 
 
-@router.get("/Totals")
+@router.get("/Totals", response_model=TotalsEnvelope)
 def totals(session: SessionDep, _: DashboardDep) -> dict:
     """Work items by queue and state across all providers, exact at every request
     (added up from the counts each move keeps in its own transaction)."""
     return ok(reporting.totals(session))
 
 
-@router.get("/ProviderList")
+@router.get("/ProviderList", response_model=ProviderListEnvelope)
 def provider_list(
     session: SessionDep,
     _: DashboardDep,

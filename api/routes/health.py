@@ -9,11 +9,21 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.schemas.health import Healthy, Unhealthy
+
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    # Documentation only: the route answers JSONResponses, sent as they are. The 503
+    # is this plain JSON, not the envelope the app declares for every other route.
+    responses={
+        200: {"model": Healthy, "description": "The service and its database answer"},
+        503: {"model": Unhealthy, "description": "The database does not answer"},
+    },
+)
 def health(request: Request) -> JSONResponse:
     try:
         with request.app.state.engine.connect() as conn:

@@ -23,8 +23,9 @@ from api.deps import (
     ensure_self_or_admin,
     require_roles,
 )
-from api.envelope import ok
+from api.envelope import EmptyEnvelope, ok
 from api.query import int_param, required_int, text_param
+from api.schemas.image import ClaimEnvelope, LocksReleasedEnvelope, ProgrammeEnvelope
 from smartcrop.netfetch import FetchPolicy
 from smartcrop.renditions.storage import RenditionStorage, storage_from_settings
 from smartcrop.settings import Settings
@@ -111,7 +112,7 @@ def _acting_for(session: Session, caller: CurrentUser, user_id: int | None) -> i
     return user_id
 
 
-@router.get("/GetImageInfo")
+@router.get("/GetImageInfo", response_model=ClaimEnvelope)
 def get_image_info(
     session: SessionDep,
     settings: SettingsDep,
@@ -154,7 +155,7 @@ def _save(
     return ok(build_programme(session, image_ids, settings), "Saved")
 
 
-@router.post("/SaveCropedImages")
+@router.post("/SaveCropedImages", response_model=ProgrammeEnvelope)
 def save_croped_images(
     body: SaveCropsBody,
     session: SessionDep,
@@ -165,7 +166,7 @@ def save_croped_images(
     return _save(session, settings, storage, caller, body, OPERATOR_QUEUE)
 
 
-@router.get("/GetCroppedImageInfo")
+@router.get("/GetCroppedImageInfo", response_model=ClaimEnvelope)
 def get_cropped_image_info(
     session: SessionDep,
     settings: SettingsDep,
@@ -187,7 +188,7 @@ def get_cropped_image_info(
     return ok(build_programme(session, claimed.image_ids, settings, storage=storage))
 
 
-@router.get("/DeleteCroppedImageInfo")
+@router.get("/DeleteCroppedImageInfo", response_model=EmptyEnvelope)
 def delete_cropped_image_info(
     session: SessionDep,
     settings: SettingsDep,
@@ -210,7 +211,7 @@ def delete_cropped_image_info(
     return ok(None, "Rendition deleted")
 
 
-@router.get("/UpdateStatus")
+@router.get("/UpdateStatus", response_model=ProgrammeEnvelope)
 def update_status(
     session: SessionDep,
     settings: SettingsDep,
@@ -234,7 +235,7 @@ def update_status(
     return ok(build_programme(session, moved, settings), "Status updated")
 
 
-@router.get("/UpdateUserLockStatus")
+@router.get("/UpdateUserLockStatus", response_model=LocksReleasedEnvelope)
 def update_user_lock_status(
     session: SessionDep,
     caller: CurrentUserDep,
@@ -247,7 +248,7 @@ def update_user_lock_status(
     return ok({"UserId": target, "ReleasedImages": released}, "Locks released")
 
 
-@router.post("/UpdateCroppedImageInfo")
+@router.post("/UpdateCroppedImageInfo", response_model=ProgrammeEnvelope)
 def update_cropped_image_info(
     body: SaveCropsBody,
     session: SessionDep,

@@ -23,6 +23,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ADMIN_ROLE, SettingsDep, require_roles
+from api.envelope import ErrorEnvelope
+from api.schemas.pipelines import (
+    Download,
+    Dumps,
+    LocalIngestion,
+    Manifest,
+    RunAnswer,
+    Running,
+)
 from smartcrop.errors import InvalidInput, NotFound
 from smartcrop.exports.dumps import MAX_DAYS
 from smartcrop.manifests import is_manifest_name
@@ -131,15 +140,23 @@ def _days(date_range: str | None, default: int) -> int:
     return days
 
 
-_RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
-    202: {
-        "description": "Still running after wait_seconds: `{status: running, run_id}`"
-    },
-    503: {"description": "Dagster's webserver cannot be reached; nothing started"},
-}
+def _run_responses(answer: Any) -> dict[int | str, dict[str, Any]]:
+    """The answers of an endpoint that starts runs, for the OpenAPI document.
+
+    Documentation only (``responses=``, no ``response_model``): the routes return
+    ``JSONResponse``s, which FastAPI sends as they are.
+    """
+    return {
+        200: {"model": answer, "description": "Every run has finished"},
+        202: {"model": Running, "description": "Still running after wait_seconds"},
+        503: {
+            "model": ErrorEnvelope,
+            "description": "Dagster's webserver cannot be reached; nothing started",
+        },
+    }
 
 
-@router.post("/filewatcher/run-local", responses=_RUN_RESPONSES)
+@router.post("/filewatcher/run-local", responses=_run_responses(LocalIngestion))
 def run_local(
     request: Request,
     settings: SettingsDep,
@@ -158,14 +175,14 @@ def run_local(
     return _answer(request, settings, lambda d: start_local(d, url, files))
 
 
-@router.post("/filewatcher/download-s3", responses=_RUN_RESPONSES)
+@router.post("/filewatcher/download-s3", responses=_run_responses(Download))
 def download_s3(request: Request, settings: SettingsDep) -> JSONResponse:
     from pipelines.submit import start_download  # noqa: PLC0415
 
     return _answer(request, settings, lambda d: start_download(d, settings, "s3"))
 
 
-@router.post("/filewatcher/download-sftp", responses=_RUN_RESPONSES)
+@router.post("/filewatcher/download-sftp", responses=_run_responses(Download))
 def download_sftp(request: Request, settings: SettingsDep) -> JSONResponse:
     from pipelines.submit import start_download  # noqa: PLC0415
 
@@ -178,17 +195,17 @@ def _manifest(request: Request, settings: Settings) -> JSONResponse:
     return _answer(request, settings, start_manifest)
 
 
-@router.post("/filewatcher/batch/run", responses=_RUN_RESPONSES)
+@router.post("/filewatcher/batch/run", responses=_run_responses(Manifest))
 def batch_run(request: Request, settings: SettingsDep) -> JSONResponse:
     return _manifest(request, settings)
 
 
-@router.post("/batchjob/run", responses=_RUN_RESPONSES)
+@router.post("/batchjob/run", responses=_run_responses(Manifest))
 def batchjob_run(request: Request, settings: SettingsDep) -> JSONResponse:
     return _manifest(request, settings)
 
 
-@router.post("/dumpdata/run", responses=_RUN_RESPONSES)
+@router.post("/dumpdata/run", responses=_run_responses(Dumps))
 def dumpdata_run(
     request: Request,
     settings: SettingsDep,
@@ -203,8 +220,9 @@ def dumpdata_run(
 @router.get(
     "/filewatcher/runs/{run_id}",
     responses={
-        202: {"description": "Still queued or running: `{status: running, run_id}`"},
-        404: {"description": "No such run on the instance"},
+        200: {"model": RunAnswer, "description": "The run has finished"},
+        202: {"model": Running, "description": "Still queued or running"},
+        404: {"model": ErrorEnvelope, "description": "No such run on the instance"},
     },
 )
 def run_status(request: Request, settings: SettingsDep, run_id: str) -> JSONResponse:

@@ -21,6 +21,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from api.deps import CurrentUser, SessionDep, ensure_self_or_admin, require_roles
 from api.envelope import ok, page
 from api.query import date_param, int_param, paging, text_param
+from api.schemas.report import ReportEnvelope
 from smartcrop import reporting
 
 router = APIRouter(prefix="/report", tags=["report"])
@@ -46,7 +47,7 @@ def _filters(
     )
 
 
-@router.get("/CroppedImageReport")
+@router.get("/CroppedImageReport", response_model=ReportEnvelope)
 def cropped_image_report(
     session: SessionDep,
     caller: ReportDep,

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from api.bodies import Body
 from api.deps import ADMIN_ROLE, CurrentUser, SessionDep, require_roles
-from api.envelope import ok
+from api.envelope import EmptyEnvelope, ok
+from api.schemas.role import QcStatusEnvelope, RoleEnvelope, RoleListEnvelope
 from smartcrop import identity
 from smartcrop.errors import InvalidInput
 
@@ -26,29 +27,29 @@ class RenameBody(Body):
     NewRoleName: str = Field(max_length=200)
 
 
-@router.post("/Create")
+@router.post("/Create", response_model=RoleEnvelope)
 def create(body: RoleBody, session: SessionDep, _: AdminDep) -> dict:
     return ok(identity.create_role(session, body.RoleName), "Role created")
 
 
-@router.post("/Delete")
+@router.post("/Delete", response_model=EmptyEnvelope)
 def delete(body: RoleBody, session: SessionDep, _: AdminDep) -> dict:
     identity.delete_role(session, body.RoleName)
     return ok(None, "Role deleted")
 
 
-@router.post("/Update")
+@router.post("/Update", response_model=RoleEnvelope)
 def update(body: RenameBody, session: SessionDep, _: AdminDep) -> dict:
     role = identity.rename_role(session, body.RoleName, body.NewRoleName)
     return ok(role, "Role updated")
 
 
-@router.get("/Get")
+@router.get("/Get", response_model=RoleListEnvelope)
 def get(session: SessionDep, _: AdminDep) -> dict:
     return ok(identity.list_roles(session))
 
 
-@router.get("/QCdisable")
+@router.get("/QCdisable", response_model=QcStatusEnvelope)
 def qc_disable(
     session: SessionDep, caller: AdminDep, status: Annotated[int, Query()]
 ) -> dict:
@@ -58,6 +59,6 @@ def qc_disable(
     return ok({"QCDisabled": disabled}, "QA disabled" if disabled else "QA enabled")
 
 
-@router.get("/QCdisablestatus")
+@router.get("/QCdisablestatus", response_model=QcStatusEnvelope)
 def qc_disable_status(session: SessionDep, _: AdminDep) -> dict:
     return ok({"QCDisabled": identity.qc_disabled(session)})

@@ -8,7 +8,8 @@ from fastapi import APIRouter
 
 from api.bodies import Body
 from api.deps import ADMIN_ROLE, CurrentUser, SessionDep, require_roles
-from api.envelope import ok
+from api.envelope import EmptyEnvelope, ok
+from api.schemas.rule import RuleEnvelope, RuleListEnvelope
 from smartcrop import identity
 
 router = APIRouter(prefix="/rule", tags=["rule"])
@@ -34,7 +35,7 @@ class DeleteBody(Body):
     Id: int
 
 
-@router.post("/Create")
+@router.post("/Create", response_model=RuleEnvelope)
 def create(body: CreateBody, session: SessionDep, caller: AdminDep) -> dict:
     rule = identity.create_rule(
         session, status=body.Status, percentage=body.Percentage, actor_id=caller.id
@@ -42,13 +43,13 @@ def create(body: CreateBody, session: SessionDep, caller: AdminDep) -> dict:
     return ok(rule, "Rule created")
 
 
-@router.post("/Delete")
+@router.post("/Delete", response_model=EmptyEnvelope)
 def delete(body: DeleteBody, session: SessionDep, _: AdminDep) -> dict:
     identity.deactivate_rule(session, body.Id)
     return ok(None, "Rule deleted")
 
 
-@router.post("/Update")
+@router.post("/Update", response_model=RuleEnvelope)
 def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> dict:
     rule = identity.update_rule(
         session,
@@ -60,6 +61,6 @@ def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> dict:
     return ok(rule, "Rule updated")
 
 
-@router.get("/Get")
+@router.get("/Get", response_model=RuleListEnvelope)
 def get(session: SessionDep, _: AdminDep) -> dict:
     return ok(identity.list_rules(session))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentUser, SessionDep, SettingsDep, require_roles
 from api.envelope import ok
 from api.query import required_int, text_param
+from api.schemas.suggest import CropSuggestionsEnvelope
 from smartcrop.errors import InvalidInput, NotFound
 from smartcrop.netfetch import FetchPolicy
 from smartcrop.suggest import service, store
@@ -52,7 +53,7 @@ def _item_of(session: Session, program_id: str | None, image_id: int) -> SourceI
     return item
 
 
-@router.get("/SuggestCrops")
+@router.get("/SuggestCrops", response_model=CropSuggestionsEnvelope)
 def suggest_crops(
     session: SessionDep,
     settings: SettingsDep,
@@ -96,7 +97,20 @@ def suggest_crops(
     )
 
 
-@router.get("/SourceImage", response_class=Response)
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/SourceImage",
+    response_class=Response,
+    responses={
+        200: {
+            # The type the image's server sent when it is an image/*, else this.
+            "content": {"image/*": _BINARY, "application/octet-stream": _BINARY},
+            "description": "The source image's bytes, as its server sent them",
+        }
+    },
+)
 def source_image(
     session: SessionDep,
     settings: SettingsDep,

@@ -16,7 +16,13 @@ from api.deps import (
     SettingsDep,
     require_roles,
 )
-from api.envelope import ok
+from api.envelope import EmptyEnvelope, ok
+from api.schemas.user import (
+    LoginEnvelope,
+    UserEnvelope,
+    UserListEnvelope,
+    UserRolesEnvelope,
+)
 from smartcrop import auth, identity
 from smartcrop.errors import PermissionDenied
 
@@ -57,7 +63,7 @@ class DeleteBody(Body):
     UserId: int
 
 
-@router.post("/Login")
+@router.post("/Login", response_model=LoginEnvelope)
 def login(
     body: LoginBody, request: Request, session: SessionDep, settings: SettingsDep
 ) -> dict:
@@ -83,7 +89,7 @@ def login(
     )
 
 
-@router.post("/Logout")
+@router.post("/Logout", response_model=EmptyEnvelope)
 def logout(session: SessionDep, caller: CurrentUserDep) -> dict:
     """End the calling token at once, in every API process (contract 4.10); the
     user's other tokens live on."""
@@ -96,7 +102,7 @@ def logout(session: SessionDep, caller: CurrentUserDep) -> dict:
     return ok(None, "Logged out")
 
 
-@router.post("/Register")
+@router.post("/Register", response_model=UserEnvelope)
 def register(body: RegisterBody, session: SessionDep, _: AdminDep) -> dict:
     user = identity.register_user(
         session,
@@ -108,7 +114,7 @@ def register(body: RegisterBody, session: SessionDep, _: AdminDep) -> dict:
     return ok(user, "User registered")
 
 
-@router.post("/Update")
+@router.post("/Update", response_model=UserEnvelope)
 def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> dict:
     user = identity.update_user(
         session,
@@ -121,7 +127,7 @@ def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> dict:
     return ok(user, "User updated")
 
 
-@router.post("/UpdatePassword")
+@router.post("/UpdatePassword", response_model=EmptyEnvelope)
 def update_password(
     body: UpdatePasswordBody, session: SessionDep, caller: CurrentUserDep
 ) -> dict:
@@ -137,7 +143,7 @@ def update_password(
     return ok(None, "Password changed; tokens issued before no longer work")
 
 
-@router.post("/UserRoleDetails")
+@router.post("/UserRoleDetails", response_model=UserRolesEnvelope)
 def user_role_details(
     session: SessionDep,
     caller: CurrentUserDep,
@@ -151,12 +157,12 @@ def user_role_details(
     return ok(identity.user_roles(session, email))
 
 
-@router.get("/UserList")
+@router.get("/UserList", response_model=UserListEnvelope)
 def user_list(session: SessionDep, _: AdminDep) -> dict:
     return ok(identity.list_users(session))
 
 
-@router.post("/Delete")
+@router.post("/Delete", response_model=EmptyEnvelope)
 def delete(body: DeleteBody, session: SessionDep, _: AdminDep) -> dict:
     identity.deactivate_user(session, body.UserId)
     return ok(None, "User deactivated")

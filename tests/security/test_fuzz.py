@@ -2,7 +2,9 @@
 and invalid input, with an admin token and with none.
 
 Each answer must not be a 5xx, must have a status, content type, headers and body the
-document declares, and (except /health, the file-pipeline endpoints and the files)
+document declares (response_schema_conformance validates every JSON body against the
+schema of its operation and status: the response models of api/schemas/ and the
+error envelope), and (except /health, the file-pipeline endpoints and the files)
 must be the envelope. The number of examples per operation is bounded so that the
 whole fuzz stays well under three minutes on two cores.
 """
@@ -135,3 +137,44 @@ def test_the_xlsx_download_declares_its_media_type(api_app) -> None:
     assert "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" in (
         declared
     )
+
+
+SUCCESS_STATUSES = ("200", "201", "202")
+
+
+def _describes_a_body(schema: dict[str, Any]) -> bool:
+    """Whether a schema says what the body holds: a model (``$ref``), a choice of
+    models, an object with fields, a binary file. ``{}`` and the bare object that a
+    ``-> dict`` route gets say nothing."""
+    if "$ref" in schema:
+        return True
+    choices = schema.get("anyOf") or schema.get("oneOf")
+    if choices:
+        return all(_describes_a_body(choice) for choice in choices)
+    if schema.get("type") == "object":
+        return bool(schema.get("properties"))
+    return schema.get("type") == "string" and schema.get("format") == "binary"
+
+
+def test_every_operation_documents_its_success_body(api_app) -> None:
+    """Clients generate their types from these, and the fuzz checks bodies against
+    them: an operation without one is neither typed nor checked."""
+    lacking = []
+    for path, methods in api_app.openapi()["paths"].items():
+        for method, operation in methods.items():
+            label = f"{method.upper()} {path}"
+            successes = [
+                (status, answer)
+                for status, answer in operation["responses"].items()
+                if status in SUCCESS_STATUSES
+            ]
+            if not successes:
+                lacking.append(f"{label}: no 200, 201 or 202")
+            for status, answer in successes:
+                content = answer.get("content") or {}
+                if not content:
+                    lacking.append(f"{label} {status}: no body")
+                for media, body in content.items():
+                    if not _describes_a_body(body.get("schema", {})):
+                        lacking.append(f"{label} {status} {media}: {body}")
+    assert not lacking, "\n".join(lacking)

@@ -1,0 +1,86 @@
+"""``Data`` of the image workflow ``/image`` (contract 4.1): the Programme."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api.envelope import Envelope
+
+
+class Rendition(BaseModel):
+    """One stored crop of a source image at one aspect ratio."""
+
+    AspectRatioId: int
+    AspectRatio: str = Field(description="The aspect ratio's title, e.g. `16x9`")
+    X: int
+    Y: int
+    Width: int
+    Height: int
+    Url: str = Field(description="The stored image, CDN-rewritten")
+    ImageBase64: str | None = Field(
+        description="The stored image: in a QA claim, when it can be read; else null"
+    )
+
+
+class Suggestion(BaseModel):
+    """A suggested crop of a source image at one aspect ratio."""
+
+    AspectRatioId: int
+    AspectRatio: str
+    X: int
+    Y: int
+    Width: int
+    Height: int
+    Score: float
+    Method: str = Field(description="How it was found: `face`, `saliency`, `centre`")
+
+
+class ProgrammeImage(BaseModel):
+    """One work item (source image) of a programme."""
+
+    ImageId: int
+    ImageUrl: str = Field(description="The source image, CDN-rewritten")
+    ImageTypeId: int | None = Field(description="Null: the provider's value is unknown")
+    ImageType: str | None
+    LanguageId: int | None = Field(description="Null: the provider's value is unknown")
+    Language: str | None
+    Width: int | None
+    Height: int | None
+    Status: int = Field(description="1 operator queue, 2 QA queue, 3 done, 4 rejected")
+    CurrentState: int = Field(description="0 free, 1 locked by LockedBy")
+    LockedBy: int | None
+    RejectReasonId: int | None
+    Notes: str
+    Renditions: list[Rendition]
+    Suggestions: list[Suggestion]
+
+
+class Programme(BaseModel):
+    """The images of one programme that the request works on."""
+
+    ProgramId: str
+    ProviderName: str
+    ProgramTitle: str | None
+    Images: list[ProgrammeImage]
+
+
+class LocksReleased(BaseModel):
+    UserId: int
+    ReleasedImages: int = Field(description="How many work items were unlocked")
+
+
+# The routes' response models: named subclasses, so that the OpenAPI document names
+# their schemas (see api/envelope.py).
+
+
+class ProgrammeEnvelope(Envelope[Programme]):
+    """``Data``: the programme after the request's move."""
+
+
+class ClaimEnvelope(Envelope[Programme | None]):
+    """``Data``: the claimed programme, or null with ``Message`` `No images pending`
+    when the queue is empty."""
+
+
+class LocksReleasedEnvelope(Envelope[LocksReleased]):
+    pass
