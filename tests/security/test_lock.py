@@ -170,7 +170,7 @@ def test_a_fresh_install_from_the_runtime_lock_imports_and_checks(
     pip("--require-hashes", "-r", "requirements/runtime.txt")
     # Built from a copy: a build in the checkout would leave build/ and egg-info behind.
     source = tmp_path / "src"
-    _copy_tracked(source)
+    _copy_sources(source)
     pip("--no-deps", "--no-build-isolation", str(source))
     check = subprocess.run(
         [python, "-m", "pip", "check"], capture_output=True, text=True, cwd=tmp_path
@@ -194,12 +194,25 @@ def test_a_fresh_install_from_the_runtime_lock_imports_and_checks(
     assert "pytest==" not in listing and "moto==" not in listing
 
 
-def _copy_tracked(target: Path) -> None:
+def _copy_sources(target: Path) -> None:
     names = subprocess.run(
-        ["git", "-C", str(REPO), "ls-files"], check=True, capture_output=True, text=True
+        [
+            "git",
+            "-C",
+            str(REPO),
+            "ls-files",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     for name in names:
-        if name.split("/")[0] in (*PRODUCTION, "pyproject.toml", "README.md"):
+        # Untracked files too (a new module not yet committed); deleted ones not.
+        wanted = name.split("/")[0] in (*PRODUCTION, "pyproject.toml", "README.md")
+        if wanted and (REPO / name).is_file():
             destination = target / name
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes((REPO / name).read_bytes())
