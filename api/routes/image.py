@@ -31,7 +31,7 @@ from smartcrop.renditions.storage import RenditionStorage, storage_from_settings
 from smartcrop.settings import Settings
 from smartcrop.workflow import claims, locks, save, status_updates
 from smartcrop.workflow.actors import require_active_user, stages_of
-from smartcrop.workflow.programmes import build_programme
+from smartcrop.workflow.programmes import build_programme, programme_after_write
 from smartcrop.workflow.states import OPERATOR_QUEUE, QA_QUEUE
 
 router = APIRouter(prefix="/image", tags=["image"])
@@ -143,7 +143,7 @@ def _save(
     stage: int,
 ) -> dict:
     owner = _acting_for(session, caller, body.UserId)
-    image_ids = save.save_crops(
+    save.save_crops(
         session,
         body.to_request(),
         stage_status=stage,
@@ -152,7 +152,7 @@ def _save(
         settings=settings,
         storage=storage,
     )
-    return ok(build_programme(session, image_ids, settings), "Saved")
+    return ok(programme_after_write(session, body.ProgramId, settings), "Saved")
 
 
 @router.post("/SaveCropedImages", response_model=ProgrammeEnvelope)
@@ -221,9 +221,10 @@ def update_status(
     currentState: str | None = None,
     rejectReasonId: str | None = None,
 ) -> dict:
-    moved = status_updates.update_status(
+    program_id = text_param(programId, "programId") or ""
+    status_updates.update_status(
         session,
-        text_param(programId, "programId") or "",
+        program_id,
         required_int(status, "status"),
         required_int(currentState, "currentState"),
         owner_id=caller.id,
@@ -232,7 +233,7 @@ def update_status(
         lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
         reject_reason_id=int_param(rejectReasonId, "rejectReasonId"),
     )
-    return ok(build_programme(session, moved, settings), "Status updated")
+    return ok(programme_after_write(session, program_id, settings), "Status updated")
 
 
 @router.get("/UpdateUserLockStatus", response_model=LocksReleasedEnvelope)

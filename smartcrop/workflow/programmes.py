@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from smartcrop.renditions.cdn import cdn_url
@@ -22,8 +23,9 @@ log = logging.getLogger(__name__)
 # The programme's images with, per image, its renditions and its stored crop
 # suggestions as JSON arrays: one statement (one round trip) for the whole answer.
 # The suggestions are read as smartcrop.suggest.store.suggestions_by_image reads them
-# (tests/workflow/test_programmes.py holds the two to the same answer).
-_PROGRAMME = text("""
+# (tests/workflow/test_programmes.py holds the two to the same answer). ``{rows}``
+# picks the images: the ones a claim took, or every image of one programme.
+_PROGRAMME = """
     SELECT p.id, p.link_object_id, p.providername, p.programtitle, p.imageurl,
            p.imagetypeid, coalesce(t.title, p.imagetype), p.languageid,
            coalesce(l.title, p.language), p.width, p.height, p.status,
@@ -43,9 +45,13 @@ _PROGRAMME = text("""
     FROM smartcrop_programimage p
     LEFT JOIN smartcrop_imagetype_lookup t ON t.id = p.imagetypeid
     LEFT JOIN smartcrop_imagelanguage_lookup l ON l.id = p.languageid
-    WHERE p.id = ANY(:ids)
+    WHERE {rows}
     ORDER BY p.id
-    """)
+    """
+_BY_IDS = text(_PROGRAMME.format(rows="p.id = ANY(:ids)"))
+# Every image of the programme, whatever its state or holder (the link_object_id
+# index finds them).
+_BY_PROGRAMME = text(_PROGRAMME.format(rows="p.link_object_id = :program_id"))
 
 
 def _read_base64(storage: RenditionStorage, key: str) -> str | None:
@@ -65,11 +71,32 @@ def build_programme(
     *,
     storage: RenditionStorage | None = None,
 ) -> dict[str, Any] | None:
-    """The Programme holding these work items (None when there are none).
+    """The Programme holding these work items (None when there are none): what a
+    claim answers.
 
     With ``storage``, each rendition's ``ImageBase64`` is its stored image.
     """
-    images = session.execute(_PROGRAMME, {"ids": list(image_ids)}).all()
+    images = session.execute(_BY_IDS, {"ids": list(image_ids)}).all()
+    return _programme(images, settings, storage)
+
+
+def programme_after_write(
+    session: Session, program_id: str, settings: Settings
+) -> dict[str, Any] | None:
+    """The Programme after a save or a status update (contract 4.1: "the Programme
+    after the save"): every image of it, also those the request did not name and
+    those no longer held, in the shape a claim answers (None when there is none)."""
+    images = session.execute(
+        _BY_PROGRAMME, {"program_id": (program_id or "").strip()}
+    ).all()
+    return _programme(images, settings, None)
+
+
+def _programme(
+    images: Sequence[Row[Any]],
+    settings: Settings,
+    storage: RenditionStorage | None,
+) -> dict[str, Any] | None:
     if not images:
         return None
     first = images[0]

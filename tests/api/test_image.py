@@ -849,3 +849,41 @@ def test_an_admin_may_claim_for_an_operator(
     assert programme["Images"][0]["LockedBy"] == op
     [row] = audit_rows(engine, image)
     assert (row["userid"], row["details"]) == (admin, {"for_user": op})
+
+
+def test_every_write_answers_the_whole_programme(
+    client: TestClient, token_for, engine: Engine
+) -> None:
+    """Contract 4.1: ``Data`` is the Programme after the write, every image of it,
+    not only the images the request named or moved."""
+    op, op_h = token_for("operator")
+    qa, qa_h = token_for("qa")
+    a = add_item(engine, "SH1", age=timedelta(hours=2))
+    b = add_item(engine, "SH1", age=timedelta(hours=1))
+    done = add_item(engine, "SH1", status=3)
+    add_item(engine, "SH2")
+
+    def images(programme: dict) -> list[tuple[int, int, int, int | None]]:
+        assert set(programme) == PROGRAMME_KEYS
+        assert programme["ProgramId"] == "SH1"
+        return [
+            (i["ImageId"], i["Status"], i["CurrentState"], i["LockedBy"])
+            for i in programme["Images"]
+        ]
+
+    assert [i["ImageId"] for i in data(claim(client, op_h, op))["Images"]] == [a, b]
+    body = save_body("SH1", op, [(a, 2, None, standard_renditions())])
+    saved = data(client.post("/image/SaveCropedImages", json=body, headers=op_h))
+    assert images(saved) == [(a, 2, 0, None), (b, 1, 1, op), (done, 3, 0, None)]
+    assert len(saved["Images"][0]["Renditions"]) == 2
+
+    path = "/image/UpdateStatus?programId=SH1&status=4&currentState=0"
+    moved = data(client.get(path + "&rejectReasonId=1", headers=op_h))
+    assert images(moved) == [(a, 2, 0, None), (b, 4, 0, None), (done, 3, 0, None)]
+
+    data(qa_claim(client, qa_h, qa, "SH1"))
+    approve = save_body("SH1", qa, [(a, 3, None, [])])
+    reviewed = data(
+        client.post("/image/UpdateCroppedImageInfo", json=approve, headers=qa_h)
+    )
+    assert images(reviewed) == [(a, 3, 0, None), (b, 4, 0, None), (done, 3, 0, None)]
