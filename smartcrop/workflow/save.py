@@ -100,6 +100,23 @@ class _Write:
     decoded: DecodedImage
 
 
+@dataclass(frozen=True)
+class _NewBox:
+    """A stored rendition's new crop box, sent without a new image."""
+
+    image_id: int
+    aspect_ratio_id: int
+    box: CropBox
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A request's renditions once checked: what to write."""
+
+    writes: list[_Write]
+    boxes: list[_NewBox]
+
+
 STAGE_NAMES = {OPERATOR_QUEUE: "operator", QA_QUEUE: "QA"}
 
 
@@ -163,17 +180,18 @@ def _move_for(
     return check_move(row.work_state, target, reason)
 
 
-def _existing_keys(
+def _stored_boxes(
     session: Session, image_ids: list[int]
-) -> dict[tuple[int, int], str]:
+) -> dict[tuple[int, int], CropBox]:
+    """The crop box of each stored rendition of these images, by (image, ratio)."""
     rows = session.execute(
         text(
-            "SELECT programimageid, aspectratioid, storagekey"
+            "SELECT programimageid, aspectratioid, cropx, cropy, cropwidth, cropheight"
             " FROM smartcrop_aspectratioimages WHERE programimageid = ANY(:ids)"
         ),
         {"ids": image_ids},
     )
-    return {(row[0], row[1]): row[2] for row in rows}
+    return {(row[0], row[1]): CropBox(*row[2:]) for row in rows}
 
 
 # Every rendition of a request in one statement, answering the storage key each one
@@ -241,6 +259,42 @@ def _upsert_renditions(
     return {(row[0], row[1]): row[2] for row in rows}
 
 
+# New crop boxes of renditions sent without an image: the stored image is kept
+# (legacy behaviour: the image is uploaded again only when the request carries one).
+_UPDATE_BOXES = text("""
+    UPDATE smartcrop_aspectratioimages a SET
+        cropx = n.x, cropy = n.y, cropwidth = n.w, cropheight = n.h,
+        updatedby = :owner, updatedat = now()
+    FROM unnest(
+        CAST(:image_ids AS bigint[]), CAST(:ratio_ids AS integer[]),
+        CAST(:xs AS integer[]), CAST(:ys AS integer[]),
+        CAST(:ws AS integer[]), CAST(:hs AS integer[]))
+        AS n(image_id, ratio_id, x, y, w, h)
+    WHERE a.programimageid = n.image_id AND a.aspectratioid = n.ratio_id
+      AND a.link_object_id = :program_id
+    """)
+
+
+def _update_boxes(
+    session: Session, program_id: str, boxes: list[_NewBox], *, owner_id: int
+) -> None:
+    if not boxes:
+        return
+    session.execute(
+        _UPDATE_BOXES,
+        {
+            "program_id": program_id,
+            "owner": owner_id,
+            "image_ids": [b.image_id for b in boxes],
+            "ratio_ids": [b.aspect_ratio_id for b in boxes],
+            "xs": [b.box.x for b in boxes],
+            "ys": [b.box.y for b in boxes],
+            "ws": [b.box.width for b in boxes],
+            "hs": [b.box.height for b in boxes],
+        },
+    )
+
+
 def save_crops(
     session: Session,
     request: SaveRequest,
@@ -293,7 +347,8 @@ def save_crops(
         check_reject_reason(session, reason)
         groups.setdefault((move, reason), []).append(image.image_id)
 
-    writes = _validate_renditions(session, request, rows, settings)
+    checked = _validate_renditions(session, request, rows, settings)
+    writes = checked.writes
 
     # Nothing was refused: write the rows, move the images, then store the files.
     keys = [
@@ -309,6 +364,7 @@ def save_crops(
     previous = _upsert_renditions(
         session, program_id, writes, keys, owner_id=owner_id, settings=settings
     )
+    _update_boxes(session, program_id, checked.boxes, owner_id=owner_id)
     stored: list[tuple[str, DecodedImage]] = []
     stale_keys: list[str] = []
     for write, key in zip(writes, keys, strict=True):
@@ -342,8 +398,9 @@ def _validate_renditions(
     request: SaveRequest,
     rows: dict[int, LockedRow],
     settings: Settings,
-) -> list[_Write]:
-    """Every rendition of the request checked; the ones carrying an image decoded."""
+) -> _Checked:
+    """Every rendition of the request checked; the ones carrying an image decoded,
+    the ones without one compared with the stored box."""
     ratios = aspect_ratios(session)
     max_bytes = settings.smartcrop_service.max_rendition_bytes
     keep = [
@@ -352,8 +409,9 @@ def _validate_renditions(
         for rendition in image.renditions
         if rendition.image_base64 is None
     ]
-    stored = _existing_keys(session, [image_id for image_id, _ in keep]) if keep else {}
+    stored = _stored_boxes(session, [image_id for image_id, _ in keep]) if keep else {}
     writes: list[_Write] = []
+    boxes: list[_NewBox] = []
     for image in request.images:
         row = rows[image.image_id]
         seen: set[int] = set()
@@ -368,14 +426,25 @@ def _validate_renditions(
             if aspect.id in seen:
                 raise InvalidInput(f"{label}: given twice")
             seen.add(aspect.id)
+            box = CropBox(rendition.x, rendition.y, rendition.width, rendition.height)
             if rendition.image_base64 is None:
-                # No new picture: the stored rendition is kept as it is.
-                if (image.image_id, aspect.id) not in stored:
+                # No new picture: the stored image is kept, and a new box replaces
+                # the stored one (an unchanged box was checked when it was stored).
+                old_box = stored.get((image.image_id, aspect.id))
+                if old_box is None:
                     raise InvalidInput(
                         f"{label}: ImageBase64 is required (nothing is stored yet)"
                     )
+                if box != old_box:
+                    check_crop_box(
+                        box,
+                        aspect,
+                        source_width=row.width,
+                        source_height=row.height,
+                        label=label,
+                    )
+                    boxes.append(_NewBox(image.image_id, aspect.id, box))
                 continue
-            box = CropBox(rendition.x, rendition.y, rendition.width, rendition.height)
             check_crop_box(
                 box,
                 aspect,
@@ -391,7 +460,7 @@ def _validate_renditions(
                 label=label,
             )
             writes.append(_Write(row, rendition, aspect, decoded))
-    return writes
+    return _Checked(writes, boxes)
 
 
 def delete_rendition(

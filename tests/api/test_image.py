@@ -887,3 +887,54 @@ def test_every_write_answers_the_whole_programme(
         client.post("/image/UpdateCroppedImageInfo", json=approve, headers=qa_h)
     )
     assert images(reviewed) == [(a, 3, 0, None), (b, 4, 0, None), (done, 3, 0, None)]
+
+
+def test_a_rendition_without_an_image_takes_its_new_box_and_keeps_its_file(
+    client: TestClient, token_for, engine: Engine, api_settings
+) -> None:
+    """Legacy: the crop metadata is updated; the image is uploaded again only when
+    the request carries one."""
+    op, op_h = token_for("operator")
+    qa, qa_h = token_for("qa")
+    image = add_item(engine, "SH1")
+    data(claim(client, op_h, op))
+    body = save_body("SH1", op, [(image, 2, None, standard_renditions())])
+    data(client.post("/image/SaveCropedImages", json=body, headers=op_h))
+    stored = (
+        Path(api_settings.smartcrop_service.storage.local_root)
+        / f"NBCU/SH1/{image}/16x9.png"
+    )
+    picture = stored.read_bytes()
+    data(qa_claim(client, qa_h, qa, "SH1"))
+
+    def review(box: dict) -> httpx.Response:
+        moved = {"AspectRatioId": 1, "ImageBase64": None, **box}
+        body = save_body("SH1", qa, [(image, 3, None, [moved])])
+        return client.post("/image/UpdateCroppedImageInfo", json=body, headers=qa_h)
+
+    before = snapshot(engine)
+    outside = {"X": 1900, "Y": 0, "Width": 320, "Height": 180}
+    assert "leaves the 2000x3000" in refused(review(outside), 400)
+    off_ratio = {"X": 0, "Y": 0, "Width": 320, "Height": 200}
+    assert "is not 16x9" in refused(review(off_ratio), 400)
+    assert snapshot(engine) == before
+
+    new_box = {"X": 10, "Y": 20, "Width": 320, "Height": 180}
+    done = data(review(new_box))
+    boxes = [
+        (r["AspectRatio"], r["X"], r["Y"], r["Width"], r["Height"])
+        for r in done["Images"][0]["Renditions"]
+    ]
+    assert boxes == [("16x9", 10, 20, 320, 180), ("1x1", 10, 20, 100, 100)]
+    assert done["Images"][0]["Status"] == 3
+    assert stored.read_bytes() == picture
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT cropx, cropy, cropwidth, cropheight, updatedby,"
+                " storagekey FROM smartcrop_aspectratioimages"
+                " WHERE programimageid = :id AND aspectratioid = 1"
+            ),
+            {"id": image},
+        ).one()
+    assert tuple(row) == (10, 20, 320, 180, qa, f"NBCU/SH1/{image}/16x9.png")
