@@ -3,6 +3,9 @@
 The target is what the client asked for; whether it may happen is decided per row by
 the state machine (``states.check_move``), and an operator's "finished" (2 or 3) by QA
 routing. All or nothing: one row that may not move refuses the whole request.
+
+The legacy frontend never sends a reason with UpdateStatus, so a reject or a send-back
+without ``rejectReasonId`` records the reason "Other" (a rejected row must carry one).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from smartcrop.errors import Conflict, InvalidInput
+from smartcrop.lookups import REJECT_REASONS
 from smartcrop.workflow.locks import lock_programme_rows
 from smartcrop.workflow.save import QaRoute, check_stage, default_qa_route
 from smartcrop.workflow.states import (
@@ -23,6 +27,9 @@ from smartcrop.workflow.states import (
     finishing_target,
     move_rows,
 )
+
+# The reason a reject or send-back through UpdateStatus records when none is given.
+DEFAULT_REJECT_REASON_ID = next(r.id for r in REJECT_REASONS if r.title == "Other")
 
 
 def update_status(
@@ -38,7 +45,11 @@ def update_status(
     reject_reason_id: int | None = None,
     route: QaRoute = default_qa_route,
 ) -> list[int]:
-    """Returns the ids of the rows moved (those ``owner_id`` held)."""
+    """Returns the ids of the rows moved (those ``owner_id`` held).
+
+    ``reject_reason_id`` is used by the moves that need a reason (reject, send
+    back); without it they record ``DEFAULT_REJECT_REASON_ID``.
+    """
     program_id = (program_id or "").strip()
     if not program_id:
         raise InvalidInput("programId is required")
@@ -59,6 +70,9 @@ def update_status(
     for row in held:
         check_stage(row, stage_statuses)
 
+    reason = (
+        reject_reason_id if reject_reason_id is not None else DEFAULT_REJECT_REASON_ID
+    )
     routed: int | None = None
     groups: dict[Move, list[int]] = {}
     for row in held:
@@ -67,10 +81,10 @@ def update_status(
             if routed is None:
                 routed = route(session, program_id)
             wanted = WorkState(routed, target.state)
-        move = check_move(row.work_state, wanted, reject_reason_id)
+        move = check_move(row.work_state, wanted, reason)
         groups.setdefault(move, []).append(row.id)
     if any(move.needs_reason for move in groups):
-        check_reject_reason(session, reject_reason_id)
+        check_reject_reason(session, reason)
 
     moved: list[int] = []
     for move, ids in groups.items():
@@ -80,6 +94,6 @@ def update_status(
             ids,
             owner_id=owner_id,
             actor_id=actor_id,
-            reject_reason_id=reject_reason_id,
+            reject_reason_id=reason,
         )
     return sorted(moved)

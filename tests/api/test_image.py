@@ -353,13 +353,6 @@ def test_refused_requests_change_nothing(
         ),
         (
             "GET",
-            "/image/UpdateStatus?programId=SH1&status=4&currentState=0",
-            None,
-            op_h,
-            400,
-        ),
-        (
-            "GET",
             "/image/UpdateStatus?programId=SH1&status=4&currentState=0&rejectReasonId=99",
             None,
             op_h,
@@ -562,12 +555,49 @@ def test_qa_send_back_and_reject_through_update_status(
 ) -> None:
     qa, qa_h = token_for("qa")
     a = add_item(engine, "SH1", status=2)
-    add_item(engine, "SH2", status=2)
+    b = add_item(engine, "SH2", status=2)
     data(qa_claim(client, qa_h, qa, "SH1"))
     path = "/image/UpdateStatus?programId=SH1&status=1&currentState=0"
-    assert "RejectReasonId" in refused(client.get(path, headers=qa_h), 400)
+    assert "not a reject reason" in refused(
+        client.get(path + "&rejectReasonId=99", headers=qa_h), 400
+    )
     data(client.get(path + "&rejectReasonId=3", headers=qa_h))
     assert states(engine, a) == [(1, 0, None)]
+    assert audit_rows(engine, a)[-1]["rejectreasonid"] == 3
+    data(qa_claim(client, qa_h, qa, "SH2"))
+    path = "/image/UpdateStatus?programId=SH2&status=4&currentState=0"
+    rejected = data(client.get(path + "&rejectReasonId=2", headers=qa_h))
+    assert (
+        rejected["Images"][0]["Status"],
+        rejected["Images"][0]["RejectReasonId"],
+    ) == (
+        4,
+        2,
+    )
+    assert states(engine, b) == [(4, 0, None)]
+
+
+@pytest.mark.parametrize(
+    ("stage", "status", "action"),
+    [(1, 4, "reject"), (2, 4, "qa_reject"), (2, 1, "send_back")],
+)
+def test_update_status_rejects_and_sends_back_without_a_reason_as_legacy_callers_do(
+    client: TestClient, token_for, engine: Engine, stage: int, status: int, action: str
+) -> None:
+    """Legacy callers send no rejectReasonId: the move records "Other" (7)."""
+    user, headers = token_for("operator" if stage == 1 else "qa")
+    image = add_item(engine, "SH1", status=stage, state=1, locked_by=user)
+    moved = data(
+        client.get(
+            f"/image/UpdateStatus?programId=SH1&status={status}&currentState=0",
+            headers=headers,
+        )
+    )
+    [answered] = moved["Images"]
+    assert (answered["Status"], answered["RejectReasonId"]) == (status, 7)
+    assert states(engine, image) == [(status, 0, None)]
+    last = audit_rows(engine, image)[-1]
+    assert (last["action"], last["rejectreasonid"]) == (action, 7)
 
 
 def test_an_expired_lock_is_taken_over_and_its_holder_refused(

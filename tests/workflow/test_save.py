@@ -298,7 +298,7 @@ def test_update_status_moves_every_held_row_or_none(engine: Engine, settings) ->
     for status, state, reason, error in [
         (3, 1, None, Conflict),
         (1, 1, None, Conflict),
-        (4, 0, None, InvalidInput),
+        (4, 0, 99, InvalidInput),
         (9, 0, None, InvalidInput),
         (2, 1, None, Conflict),
     ]:
