@@ -304,10 +304,11 @@ class ProgramImage(Base):
         CheckConstraint(
             "(width IS NULL OR width > 0) AND (height IS NULL OR height > 0)", "size"
         ),
-        # The operator queue: free rows, oldest first per provider.
+        # The operator queue: free rows, oldest first per provider. Claims match the
+        # provider case-insensitively, so the index holds the lower() form.
         Index(
             "ix_smartcrop_programimage_operator_queue",
-            "providername",
+            func.lower(providername),
             "createdat",
             "link_object_id",
             postgresql_where=text("status = 1 AND currentstate = 0"),

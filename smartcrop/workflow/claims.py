@@ -79,8 +79,13 @@ def _candidates(status: int, with_provider: bool) -> str:
     the queue's partial index (and the expired ones from the small index of locked
     rows); the caller's own live programmes are resumed before we get here.
     """
-    provider = "q.providername = :provider AND " if with_provider else ""
-    same_provider = "AND h.providername = q.providername" if with_provider else ""
+    # Provider names match case-insensitively (an operator typing "nbcu" gets NBCU's
+    # queue), in the lower() form the operator-queue index is built on (migration
+    # 0006), so the free rows are still read in order from that index.
+    provider = "lower(q.providername) = lower(:provider) AND " if with_provider else ""
+    same_provider = (
+        "AND lower(h.providername) = lower(q.providername)" if with_provider else ""
+    )
     nobody_holds = f"""NOT EXISTS (
                 SELECT 1 FROM smartcrop_programimage h
                 WHERE h.link_object_id = q.link_object_id {same_provider}
@@ -119,7 +124,9 @@ def _pick_oldest(status: int, with_provider: bool) -> str:
     them while holding some could deadlock with that writer.) Otherwise nothing
     moves and the claim tries again with a fresh snapshot.
     """
-    provider_of_rows = "AND p.providername = :provider" if with_provider else ""
+    provider_of_rows = (
+        "AND lower(p.providername) = lower(:provider)" if with_provider else ""
+    )
     rows_of_pick = f"""smartcrop_programimage p
         JOIN pick ON pick.link_object_id = p.link_object_id
         WHERE p.status = {status} AND (p.currentstate = 0 OR {_expired("p")})
@@ -168,7 +175,8 @@ _RESUME = text(f"""
         SELECT link_object_id FROM smartcrop_programimage o
         WHERE lockedby = :user AND currentstate = 1 AND status = :status
           AND {_live("o")}
-          AND (CAST(:provider AS text) IS NULL OR providername = :provider)
+          AND (CAST(:provider AS text) IS NULL
+               OR lower(providername) = lower(:provider))
         ORDER BY lockedat, createdat, link_object_id LIMIT 1)
     ORDER BY id
     """)  # noqa: S608 - built from this module's constants only

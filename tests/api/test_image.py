@@ -968,3 +968,16 @@ def test_a_rendition_without_an_image_takes_its_new_box_and_keeps_its_file(
             {"id": image},
         ).one()
     assert tuple(row) == (10, 20, 320, 180, qa, f"NBCU/SH1/{image}/16x9.png")
+
+
+def test_an_operator_typing_the_provider_in_another_case_gets_its_queue(
+    client: TestClient, token_for, engine: Engine
+) -> None:
+    op, op_h = token_for("operator")
+    image = add_item(engine, "SH1", "NBCU")
+    programme = data(claim(client, op_h, op, provider="nbcu"))
+    assert (
+        programme["ProviderName"] == "NBCU"
+    )  # the stored name, as the manifest had it
+    assert [i["ImageId"] for i in programme["Images"]] == [image]
+    assert data(claim(client, op_h, op, provider="Nbcu"))["ProgramId"] == "SH1"

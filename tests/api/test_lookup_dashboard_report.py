@@ -377,3 +377,20 @@ def test_the_xlsx_download_holds_exactly_the_report_rows(
                     assert abs(cell - value) < timedelta(milliseconds=1), name
                 else:
                     assert cell == value, name
+
+
+def test_the_provider_list_counts_the_spellings_of_a_name_together(
+    client: TestClient, token_for, engine: Engine
+) -> None:
+    """Provider names match case-insensitively everywhere, as the claims do."""
+    _, headers = token_for("operator")
+    add_item(engine, "SH1", "NBCU")
+    add_item(engine, "SH2", "NBCU", status=3)
+    add_item(engine, "SH3", "Nbcu")
+    add_item(engine, "EP1", "TMDB")
+    listed = data(client.get("/dashboard/ProviderList", headers=headers))
+    assert [
+        (i["ProviderName"], i["TotalImages"], i["PendingOperator"], i["Completed"])
+        for i in listed["Items"]
+    ] == [("NBCU", 3, 2, 1), ("TMDB", 1, 1, 0)]
+    assert listed["TotalCount"] == 2

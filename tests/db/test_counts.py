@@ -43,8 +43,21 @@ def full_totals(session: Session) -> dict[str, int]:
     return {name: int(row[column]) for name, column in reporting.TOTAL_FIELDS}
 
 
-def full_providers(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(text(f"{OLD_PROVIDERS} ORDER BY providername")).mappings()
+def full_providers(
+    session: Session, *, one_line_per_spelling: bool = False
+) -> list[dict[str, Any]]:
+    """The provider list from a full count. Since migration 0006 the spellings of a
+    name are one line, under the first stored spelling; 0004 had one per spelling."""
+    full = OLD_PROVIDERS
+    if not one_line_per_spelling:
+        sums = ", ".join(
+            f"CAST(sum({column}) AS int) AS {column}"
+            for _, column in reporting.PROVIDER_FIELDS[1:]
+        )
+        first = 'min(providername COLLATE "C") COLLATE "default" AS providername'
+        spellings = f"({OLD_PROVIDERS}) AS s GROUP BY lower(providername)"
+        full = f"SELECT {first}, {sums} FROM {spellings}"  # noqa: S608 - constants
+    rows = session.execute(text(f"{full} ORDER BY providername")).mappings()
     return [{n: r[c] for n, c in reporting.PROVIDER_FIELDS} for r in rows]
 
 
@@ -71,10 +84,17 @@ def provider_page(session: Session) -> list[dict[str, Any]]:
     return items
 
 
-def assert_all_agree(session: Session, filters: list[reporting.ReportFilters]) -> None:
+def assert_all_agree(
+    session: Session,
+    filters: list[reporting.ReportFilters],
+    *,
+    one_line_per_spelling: bool = False,
+) -> None:
     assert counts.drift(session) == []
     assert reporting.totals(session) == full_totals(session)
-    assert provider_page(session) == full_providers(session)
+    assert provider_page(session) == full_providers(
+        session, one_line_per_spelling=one_line_per_spelling
+    )
     for f in filters:
         expected_rows, expected_total = full_report(
             session, f, reporting.Paging(1, 500)
@@ -378,20 +398,26 @@ def test_migration_up_down_up_with_data_keeps_every_answer(
                 world.step(rng)
             session.commit()
             before = full_totals(session), full_providers(session)
+            spellings = full_providers(session, one_line_per_spelling=True)
             before_report = full_report(
                 session, reporting.ReportFilters(), reporting.Paging(1, 500)
             )
         command.upgrade(config, "0004")
         with Session(engine) as session:
-            assert (reporting.totals(session), provider_page(session)) == before
+            assert reporting.totals(session) == before[0]
+            assert provider_page(session) == spellings
             assert counts.drift(session) == []
-            assert_all_agree(session, _filters(users))
+            assert_all_agree(session, _filters(users), one_line_per_spelling=True)
             assert (
                 reporting.cropped_image_report(
                     session, reporting.ReportFilters(), reporting.Paging(1, 500)
                 )
                 == before_report
             )
+        command.upgrade(config, "0006")
+        command.downgrade(config, "0004")  # 0006's downgrade restores 0004's list
+        with Session(engine) as session:
+            assert provider_page(session) == spellings
         command.downgrade(config, "0003")
         with Session(engine) as session:
             assert (full_totals(session), full_providers(session)) == before

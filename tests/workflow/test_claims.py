@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, text
 
 from smartcrop.errors import Conflict, InvalidInput, NotFound
 from smartcrop.workflow.claims import claim_for_operator, claim_for_qa
@@ -189,3 +189,63 @@ def test_a_claim_locks_only_the_programme_it_takes(engine: Engine) -> None:
         )
     assert claimed.program_id == "SH00"
     assert advisory == 1
+
+
+def test_the_provider_name_matches_whatever_its_case(engine: Engine) -> None:
+    user = add_user(engine)
+    first = add_item(engine, "SH1", "NBCU", age=timedelta(hours=2))
+    second = add_item(engine, "SH2", "NBCU", age=timedelta(hours=1))
+    other = add_item(engine, "SH0", "TMDB", age=timedelta(days=1))
+    assert operator_claim(engine, "nbcu", user).image_ids == [first]
+    assert operator_claim(engine, "Nbcu", user).image_ids == [first]  # resumed
+    assert states(engine, first, second, other) == [
+        (1, 1, user),
+        (1, 0, None),
+        (1, 0, None),
+    ]
+    assert operator_claim(engine, "NBCU", add_user(engine)).image_ids == [second]
+
+
+def test_a_claim_reads_the_queue_from_the_lower_provider_index(engine: Engine) -> None:
+    """Matching lower(providername) keeps the claim on the operator-queue index
+    (migration 0006 builds it on that expression), at a size where reading the
+    table or sorting the provider's rows would cost."""
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO smartcrop_programimage (link_object_id, providername,
+                imageurl, status, completedat, createdat)
+            SELECT 'SH' || (n / 2), (ARRAY['NBCU', 'DISNEY', 'WBD', 'TMDB', 'SLING',
+                    'EMAIL'])[1 + n % 6],
+                'https://images.example.com/' || n || '.jpg',
+                CASE WHEN n % 10 = 0 THEN 1 ELSE 3 END,
+                CASE WHEN n % 10 = 0 THEN NULL ELSE now() END,
+                now() - make_interval(secs => n)
+            FROM generate_series(1, 30000) AS n
+            """))
+        conn.execute(text("ANALYZE smartcrop_programimage"))
+    statements: list[tuple[str, dict]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "pg_try_advisory_xact_lock" in statement and "UPDATE" in statement:
+            statements.append((statement, dict(parameters)))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with sessions(engine)() as session:
+            claimed = claim_for_operator(
+                session, "nbcu", add_user(engine), lock_timeout_minutes=TIMEOUT
+            )
+            assert claimed is not None
+            session.rollback()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = statements[0]
+    with engine.connect() as conn:
+        plan = "\n".join(
+            row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        )
+    # An ordered index scan (not a bitmap scan and a sort) keyed on the expression.
+    queue_scan = plan.split("Index Scan using ix_smartcrop_programimage_operator_queue")
+    assert len(queue_scan) == 2, plan
+    index_cond = queue_scan[1].split("\n")[1]
+    assert "Index Cond: (lower((providername)::text) = " in index_cond, plan
