@@ -280,11 +280,30 @@ class SmartcropService(_Section):
     cdn: CdnConfig = Field(default_factory=CdnConfig)
     lock_timeout_minutes: int = Field(default=30, gt=0)
     max_rendition_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # Aspect ratios (titles of the lookup, e.g. "16x9") every image needs a rendition
+    # of before it is finished or approved; empty: any one rendition will do. In the
+    # environment, a JSON list: SMARTCROP_SERVICE__REQUIRED_ASPECT_RATIOS='["16x9"]'.
+    required_aspect_ratios: list[str] = Field(default_factory=list)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     image_fetch: ImageFetchConfig = Field(default_factory=ImageFetchConfig)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, gt=0, lt=65536)
+
+    @field_validator("required_aspect_ratios")
+    @classmethod
+    def _known_aspect_ratios(cls, value: list[str]) -> list[str]:
+        # A misspelt ratio would refuse every finish with a message operators cannot
+        # act on: refuse it at start-up instead.
+        from smartcrop.lookups import ASPECT_RATIOS  # noqa: PLC0415
+
+        known = [ratio.title for ratio in ASPECT_RATIOS]
+        unknown = [title for title in value if title not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown aspect ratios {unknown}; the aspect ratios are {known}"
+            )
+        return list(dict.fromkeys(value))
 
 
 class DatabaseConfig(_Section):

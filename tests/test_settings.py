@@ -149,6 +149,11 @@ def test_plain_env_credentials_win_over_base64(
             "filewatcher.s3_sources.0.bucket",
         ),
         ("deployment_config: {server: aws}\n", {}, "smartcrop_service.auth.jwt_secret"),
+        (
+            "smartcrop_service: {required_aspect_ratios: ['16:9']}\n",
+            {},
+            "smartcrop_service.required_aspect_ratios",
+        ),
         ("smartcrop_dumpdata: {date_range: 31}\n", {}, "smartcrop_dumpdata.date_range"),
     ],
 )

@@ -232,6 +232,7 @@ def update_status(
         stage_statuses=stages_of(caller.role),
         lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
         reject_reason_id=int_param(rejectReasonId, "rejectReasonId"),
+        required_aspect_ratios=settings.smartcrop_service.required_aspect_ratios,
     )
     return ok(programme_after_write(session, program_id, settings), "Status updated")
 

@@ -32,6 +32,7 @@ from smartcrop.renditions.validation import (
 )
 from smartcrop.settings import Settings
 from smartcrop.workflow.cache import TtlCache
+from smartcrop.workflow.finishing import FINISHING_MOVES, require_renditions
 from smartcrop.workflow.locks import LockedRow, lock_rows_by_id, require_held
 from smartcrop.workflow.states import (
     FREE,
@@ -349,6 +350,20 @@ def save_crops(
 
     checked = _validate_renditions(session, request, rows, settings)
     writes = checked.writes
+    require_renditions(
+        session,
+        [
+            i
+            for (move, _), ids in groups.items()
+            if move in FINISHING_MOVES
+            for i in ids
+        ],
+        required_aspect_ratios=settings.smartcrop_service.required_aspect_ratios,
+        sent={
+            image.image_id: [r.aspect_ratio_id for r in image.renditions]
+            for image in request.images
+        },
+    )
 
     # Nothing was refused: write the rows, move the images, then store the files.
     keys = [

@@ -10,10 +10,13 @@ without ``rejectReasonId`` records the reason "Other" (a rejected row must carry
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from smartcrop.errors import Conflict, InvalidInput
 from smartcrop.lookups import REJECT_REASONS
+from smartcrop.workflow.finishing import FINISHING_MOVES, require_renditions
 from smartcrop.workflow.locks import lock_programme_rows
 from smartcrop.workflow.save import QaRoute, check_stage, default_qa_route
 from smartcrop.workflow.states import (
@@ -43,12 +46,14 @@ def update_status(
     stage_statuses: tuple[int, ...],
     lock_timeout_minutes: int,
     reject_reason_id: int | None = None,
+    required_aspect_ratios: Sequence[str] = (),
     route: QaRoute = default_qa_route,
 ) -> list[int]:
     """Returns the ids of the rows moved (those ``owner_id`` held).
 
     ``reject_reason_id`` is used by the moves that need a reason (reject, send
-    back); without it they record ``DEFAULT_REJECT_REASON_ID``.
+    back); without it they record ``DEFAULT_REJECT_REASON_ID``. Finishing or
+    approving needs the stored renditions ``finishing.require_renditions`` asks for.
     """
     program_id = (program_id or "").strip()
     if not program_id:
@@ -85,6 +90,11 @@ def update_status(
         groups.setdefault(move, []).append(row.id)
     if any(move.needs_reason for move in groups):
         check_reject_reason(session, reason)
+    require_renditions(
+        session,
+        [i for move, ids in groups.items() if move in FINISHING_MOVES for i in ids],
+        required_aspect_ratios=required_aspect_ratios,
+    )
 
     moved: list[int] = []
     for move, ids in groups.items():

@@ -28,6 +28,7 @@ from tests.support.recording_server import allowing
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
 from tests.workflow.factory import (
     add_item,
+    add_rendition,
     add_user,
     age_locks,
     audit_rows,
@@ -249,7 +250,8 @@ def test_a_qa_rule_sends_a_stable_share_of_programmes_to_qa(
     for _ in programmes:
         programme = data(claim(client, op_h, op))
         image = programme["Images"][0]["ImageId"]
-        body = save_body(programme["ProgramId"], op, [(image, 3, None, [])])
+        finished = [(image, 3, None, [rendition(1, 160, 90)])]
+        body = save_body(programme["ProgramId"], op, finished)
         saved = data(client.post("/image/SaveCropedImages", json=body, headers=op_h))
         routed[programme["ProgramId"]] = saved["Images"][0]["Status"]
     expected = {pid: 2 if bucket_of(pid) < percentage else 3 for pid in programmes}
@@ -527,6 +529,8 @@ def test_update_status_by_the_holder_and_the_admin_unlock(
     qa, qa_h = token_for("qa")
     a = add_item(engine, "SH1", age=timedelta(hours=1))
     b = add_item(engine, "SH1")
+    for image in (a, b):
+        add_rendition(engine, image)  # finishing needs one
     data(claim(client, op_h, op))
     moved = data(
         client.get(
@@ -981,3 +985,48 @@ def test_an_operator_typing_the_provider_in_another_case_gets_its_queue(
     )  # the stored name, as the manifest had it
     assert [i["ImageId"] for i in programme["Images"]] == [image]
     assert data(claim(client, op_h, op, provider="Nbcu"))["ProgramId"] == "SH1"
+
+
+def test_finishing_or_approving_without_the_renditions_is_a_400_naming_them(
+    token_for, engine: Engine, db_url: str, settings_for
+) -> None:
+    settings = settings_for(
+        db_url, smartcrop_service={"required_aspect_ratios": ["16x9", "1x1"]}
+    )
+    op, op_h = token_for("operator")
+    qa, qa_h = token_for("qa")
+    bare = add_item(engine, "SH1", status=1, state=1, locked_by=op)
+    half = add_item(engine, "SH2", status=2, state=1, locked_by=qa)
+    add_rendition(engine, half, 1)
+    with client_for(settings, db_url) as client:
+        before = snapshot(engine)
+        finish = save_body("SH1", op, [(bare, 2, None, [])])
+        message = refused(
+            client.post("/image/SaveCropedImages", json=finish, headers=op_h), 400
+        )
+        assert message.endswith(f"image {bare} has no rendition (needed: 16x9, 1x1)")
+        path = "/image/UpdateStatus?programId=SH1&status=3&currentState=0"
+        assert f"image {bare} has no rendition" in refused(
+            client.get(path, headers=op_h), 400
+        )
+        approve = save_body("SH2", qa, [(half, 3, None, [])])
+        message = refused(
+            client.post("/image/UpdateCroppedImageInfo", json=approve, headers=qa_h),
+            400,
+        )
+        assert message.endswith(
+            f"image {half} has no rendition at the required aspect ratios 1x1"
+        )
+        path = "/image/UpdateStatus?programId=SH2&status=3&currentState=0"
+        assert "aspect ratios 1x1" in refused(client.get(path, headers=qa_h), 400)
+        assert snapshot(engine) == before
+
+        # Rejecting needs no rendition; approving with the missing one sent does.
+        reject = save_body("SH1", op, [(bare, 4, 1, [])])
+        data(client.post("/image/SaveCropedImages", json=reject, headers=op_h))
+        approve = save_body("SH2", qa, [(half, 3, None, [rendition(5, 100, 100)])])
+        done = data(
+            client.post("/image/UpdateCroppedImageInfo", json=approve, headers=qa_h)
+        )
+    assert done["Images"][0]["Status"] == 3
+    assert states(engine, bare, half) == [(4, 0, None), (3, 0, None)]

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, text
 
 from api.envelope import EmptyEnvelope
 from tests.api.workflow_support import save_body, standard_renditions
-from tests.workflow.factory import add_item, engine_for
+from tests.workflow.factory import add_item, add_rendition, engine_for
 
 PROGRAMME = "SH012345670000"
 
@@ -204,6 +204,7 @@ def test_every_response_model_answers_what_its_route_returned(
         json=save_body(PROGRAMME, op, [(a, 2, None, standard_renditions())]),
     )
     assert saved["Images"][0]["Renditions"]
+    add_rendition(engine, b)  # finishing needs one
     call(
         "GET",
         "/image/UpdateStatus",

@@ -98,6 +98,24 @@ def add_item(
         ).scalar_one()
 
 
+def add_rendition(
+    engine: Engine, image_id: int, aspect_ratio_id: int = 1, user: int | None = None
+) -> None:
+    """A stored rendition row of the image (no file): what finishing asks for."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO smartcrop_aspectratioimages (programimageid,"
+                " link_object_id, aspectratioid, cropx, cropy, cropwidth, cropheight,"
+                " storagekey, imageurl, filesize, createdby)"
+                " SELECT id, link_object_id, :ratio, 0, 0, 160, 90,"
+                " 'test/' || id || '/' || :ratio, 'https://cdn.example.com/' || id,"
+                " 1, :user FROM smartcrop_programimage WHERE id = :id"
+            ),
+            {"id": image_id, "ratio": aspect_ratio_id, "user": user},
+        )
+
+
 def states(engine: Engine, *image_ids: int) -> list[tuple[int, int, int | None]]:
     """(status, currentstate, lockedby) of each image, in the order given."""
     with engine.connect() as conn:

@@ -19,6 +19,7 @@ from smartcrop.workflow.save import (
 from smartcrop.workflow.status_updates import update_status
 from tests.workflow.factory import (
     add_item,
+    add_rendition,
     add_user,
     age_locks,
     audit_rows,
@@ -240,6 +241,7 @@ def test_refusals_of_images_the_caller_may_not_write(
 def test_qa_save_moves(engine: Engine, settings, storage: LocalStorage) -> None:
     qa = add_user(engine, "qa")
     ids = [add_item(engine, "SH1", status=2, state=1, locked_by=qa) for _ in range(4)]
+    add_rendition(engine, ids[0])  # approving needs one
     request = SaveRequest(
         "SH1",
         (
@@ -278,6 +280,8 @@ def test_update_status_moves_every_held_row_or_none(engine: Engine, settings) ->
     a = add_item(engine, "SH1", status=1, state=1, locked_by=op)
     b = add_item(engine, "SH1", status=1, state=1, locked_by=op)
     c = add_item(engine, "SH1", status=1, state=1, locked_by=other)
+    for image in (a, b):
+        add_rendition(engine, image)  # finishing needs one
 
     def call(status: int, state: int, reason: int | None = None, owner: int = op):
         with sessions(engine).begin() as session:
@@ -354,3 +358,60 @@ def test_delete_rendition(engine: Engine, settings, storage: LocalStorage) -> No
     delete(op)
     assert renditions(engine) == []
     assert storage.get(f"NBCU/SH1/{a}/16x9.png") is None
+
+
+def test_finishing_needs_a_rendition_and_every_required_aspect_ratio(
+    engine: Engine, settings_for, storage: LocalStorage
+) -> None:
+    """An image completed without renditions gives the nightly manifest no row: it
+    would never be exported. Rejecting needs none."""
+    op = add_user(engine)
+    a, b, c = (add_item(engine, "SH1", status=1, state=1, locked_by=op) for _ in "abc")
+    plain = settings_for("")
+    before = snapshot(engine)
+    finish_bare = SaveRequest("SH1", (ImageInput(a, 2), ImageInput(b, 4, 1)))
+    with pytest.raises(InvalidInput, match=f"image {a} has no rendition$"):
+        save(engine, plain, storage, finish_bare, op)
+    required = ["16x9", "1x1"]
+    strict = settings_for("", smartcrop_service={"required_aspect_ratios": required})
+    with pytest.raises(
+        InvalidInput, match=f"image {a} has no rendition \\(needed: 16x9, 1x1\\)"
+    ):
+        save(engine, strict, storage, finish_bare, op)
+    only_16x9 = SaveRequest("SH1", (ImageInput(a, 2, None, (crop(1),)),))
+    with pytest.raises(InvalidInput, match="required aspect ratios 1x1$"):
+        save(engine, strict, storage, only_16x9, op)
+    assert snapshot(engine) == before
+    assert not [p for p in Path(storage.root).rglob("*") if p.is_file()]
+
+    add_rendition(engine, a, 5)  # a stored 1x1 and a 16x9 in the request: enough
+    save(
+        engine,
+        strict,
+        storage,
+        SaveRequest("SH1", (ImageInput(a, 2, None, (crop(1),)), ImageInput(b, 4, 1))),
+        op,
+    )
+    assert states(engine, a, b) == [(2, 0, None), (4, 0, None)]
+
+    def finish_by_status(required: list[str]) -> list[int]:
+        with sessions(engine).begin() as session:
+            return update_status(
+                session,
+                "SH1",
+                2,
+                0,
+                owner_id=op,
+                actor_id=op,
+                stage_statuses=(1,),
+                lock_timeout_minutes=30,
+                required_aspect_ratios=required,
+                route=lambda s, p: 2,
+            )
+
+    with pytest.raises(InvalidInput, match=f"image {c} has no rendition$"):
+        finish_by_status([])
+    add_rendition(engine, c, 1)
+    with pytest.raises(InvalidInput, match=f"image {c} .* aspect ratios 1x1$"):
+        finish_by_status(required)
+    assert finish_by_status([]) == [c]
