@@ -225,7 +225,9 @@ def test_a_claim_reads_the_queue_from_the_lower_provider_index(engine: Engine) -
         conn.execute(text("ANALYZE smartcrop_programimage"))
     statements: list[tuple[str, dict]] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+    def record(
+        conn: object, cursor: object, statement: str, parameters: dict, *_: object
+    ) -> None:
         if "pg_try_advisory_xact_lock" in statement and "UPDATE" in statement:
             statements.append((statement, dict(parameters)))
 
