@@ -56,7 +56,8 @@ class ProgrammeImage(BaseModel):
 
 
 class Programme(BaseModel):
-    """The images of one programme that the request works on."""
+    """A programme and its images: those a claim took; after a save or a status
+    update, every image of the programme (contract 4.1)."""
 
     ProgramId: str
     ProviderName: str
