@@ -348,7 +348,8 @@ def http_loop(
 SQL_CLAIM = """
 WITH pick AS (
     SELECT q.link_object_id FROM smartcrop_programimage q
-    WHERE q.providername = %(provider)s AND q.status = 1 AND q.currentstate = 0
+    WHERE lower(q.providername) = lower(%(provider)s) AND q.status = 1
+      AND q.currentstate = 0
       AND NOT EXISTS (
         SELECT 1 FROM smartcrop_programimage o
         WHERE o.link_object_id = q.link_object_id AND o.status = 1 AND o.id < q.id)
