@@ -156,7 +156,12 @@ def test_operator_crops_and_qa_approves_in_the_browser(
             ),
         )
         _log_in(page, base, operator_email, password)
-        page.fill("#provider", "DEMO")
+        # The provider list, most waiting first, with its waiting counts.
+        _wait_until(page, "document.querySelector('#provider').options.length > 0")
+        assert page.locator("#provider option").first.text_content() == (
+            "DEMO · 2 waiting"
+        )
+        page.select_option("#provider", "DEMO")
         page.click("#claim")
         # Both images open with a cropper and five ratio tabs each.
         _wait_until(
