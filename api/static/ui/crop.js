@@ -352,6 +352,7 @@ async function addCard(image) {
     responsive: true,
     toggleDragModeOnDblclick: false,
     ready() {
+      card.ready = true;
       selectRatio(card, state.ratios[0].Id);
     },
     cropend() {
@@ -770,7 +771,7 @@ function cropKeys(event) {
   if (lower === "j") setActive(state.active + 1);
   else if (lower === "k") setActive(state.active - 1);
   else if (lower === "r" && card) rejectCard(card);
-  else if (!card || !card.cropper) return false;
+  else if (!card || !card.ready) return false;
   else if (/^[1-9]$/.test(key)) {
     const ratio = state.ratios[Number(key) - 1];
     if (!ratio) return false;
