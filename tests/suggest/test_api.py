@@ -237,6 +237,11 @@ def test_the_crop_page_and_the_demo_images_are_served(client) -> None:
     assert client.get("/ui", follow_redirects=False).status_code == 307
     for asset in (
         "app.js",
+        "core.js",
+        "crop.js",
+        "dashboard.js",
+        "reports.js",
+        "admin.js",
         "app.css",
         "vendor/cropper.min.js",
         "vendor/cropper.min.css",
