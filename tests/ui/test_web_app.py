@@ -228,6 +228,8 @@ def test_users_view_admin_registers_an_operator_and_a_qa_user(
     assert page.url.endswith("#/users")
     tab.visible("#view-users")
     tab.until("document.querySelector('#register-role').options.length >= 3")
+    # A new account starts as an operator, not as the first role of the list (admin).
+    assert page.input_value("#register-role") == "operator"
 
     def register(name: str, email: str, role: str, password: str = PASSWORD):
         page.fill("#register-name", name)

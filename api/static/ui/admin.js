@@ -21,7 +21,10 @@ async function loadRoles() {
   for (const select of $$(".role-select")) {
     const chosen = select.value;
     select.replaceChildren(...roles.map((r) => new Option(r.RoleName, r.RoleName)));
+    // A new account is most often an operator; never preselect admin by list order.
+    const fallback = roles.some((r) => r.RoleName === "operator") ? "operator" : "";
     if (roles.some((r) => r.RoleName === chosen)) select.value = chosen;
+    else if (fallback) select.value = fallback;
   }
 }
 
