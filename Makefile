@@ -49,9 +49,12 @@ browser:
 	  || { echo "crop-page test: installing chromium failed"; [ -z "$$CI" ]; }; \
 	else echo "crop-page test: no /usr/bin/chromium and not root (or no apt-get): it will be skipped"; fi
 
+# mypy: strict over the production packages ([tool.mypy] in pyproject.toml); its cache
+# (.mypy_cache) makes a second run take about a second.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/black --check --quiet .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -31,7 +31,9 @@ ADMIN_ROLE = "admin"
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    # Starlette's app.state holds untyped attributes: each is typed where it is read.
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _commit_and_close(session: Session) -> None:

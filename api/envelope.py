@@ -16,6 +16,10 @@ from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
+# What a route returns: the envelope as a JSON object, which FastAPI validates against
+# the route's response model (so its values are checked there, not here).
+JsonObject = dict[str, Any]
+
 
 class Envelope(BaseModel, Generic[T]):
     """A success: ``IsSuccess`` true, ``StatusCode`` the HTTP status, ``Data`` the
@@ -41,11 +45,11 @@ class Page(BaseModel, Generic[T]):
     TotalPages: int
 
 
-def ok(data: Any = None, message: str = "Success") -> dict[str, Any]:
+def ok(data: Any = None, message: str = "Success") -> JsonObject:
     return {"IsSuccess": True, "StatusCode": 200, "Message": message, "Data": data}
 
 
-def page(items: list[Any], page_number: int, page_size: int, total: int) -> dict:
+def page(items: list[Any], page_number: int, page_size: int, total: int) -> JsonObject:
     pages = (total + page_size - 1) // page_size if page_size else 0
     return {
         "Items": items,

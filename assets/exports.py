@@ -11,6 +11,8 @@ from a provider's file to the file SmartCrop ships.
 
 # No `from __future__ import annotations` here: Dagster reads the annotations of
 # asset functions at run time to find their config and resources.
+from collections.abc import Iterator
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -46,7 +48,7 @@ def completed_renditions(
     context: AssetExecutionContext,
     database: DatabaseResource,
     settings: SettingsResource,
-) -> MaterializeResult:
+) -> MaterializeResult[None]:
     url = database.resolved_url()
     prepared = manifest.prepare(url)
     images, renditions = manifest.pending(url)
@@ -118,7 +120,7 @@ def nightly_manifest(
     context: AssetExecutionContext,
     database: DatabaseResource,
     settings: SettingsResource,
-):
+) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     cfg = settings.load()
     url = database.resolved_url()
     result = manifest.export_manifest(cfg, url)
@@ -181,7 +183,7 @@ def dump_snapshots(
     config: DumpConfig,
     database: DatabaseResource,
     settings: SettingsResource,
-) -> MaterializeResult:
+) -> MaterializeResult[None]:
     cfg = settings.load()
     try:
         result = dumps.dump_snapshots(

@@ -17,6 +17,7 @@ the others go on.
 
 # No `from __future__ import annotations` here: Dagster reads the annotations of
 # asset and sensor functions at run time to find their config and resources.
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +44,10 @@ from resources import DatabaseResource, SettingsResource
 from smartcrop import acquire, ingest
 from smartcrop.manifests import ManifestError
 
-manifest_partitions = DynamicPartitionsDefinition(name="manifest_files")
+# The partitions' name, for the instance's calls that take it (the definition's own
+# ``name`` is optional in its type).
+MANIFEST_PARTITIONS = "manifest_files"
+manifest_partitions = DynamicPartitionsDefinition(name=MANIFEST_PARTITIONS)
 
 # The database restarting (a failover, an upgrade) fails a step with a connection
 # error; landing and deriving are idempotent, so the step is simply tried again.
@@ -146,7 +150,7 @@ def manifest_file(
     config: ManifestFileConfig,
     database: DatabaseResource,
     settings: SettingsResource,
-) -> MaterializeResult:
+) -> MaterializeResult[None]:
     cfg = settings.load()
     keys = _run_keys(context)
     given = _given_locators(config, keys)
@@ -247,7 +251,7 @@ def manifest_rows(
     context: AssetExecutionContext,
     database: DatabaseResource,
     settings: SettingsResource,
-):
+) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     cfg = settings.load()
     groups = cfg.smartcrop_filewatcher_settings.provider_file_type.as_mapping()
     keys = _run_keys(context)
@@ -369,7 +373,9 @@ def manifest_rows(
     description="New work items in smartcrop_programimage at (1,0); the database "
     "dedupes (ProgramId, image URL) within and across files.",
 )
-def work_items(context: AssetExecutionContext, database: DatabaseResource):
+def work_items(
+    context: AssetExecutionContext, database: DatabaseResource
+) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     keys = _run_keys(context)
     derived: dict[str, ingest.DerivationResult | None] = {}
     failed: dict[str, str] = {}

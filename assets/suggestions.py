@@ -16,6 +16,7 @@ all of them).
 # No `from __future__ import annotations` here: Dagster reads the annotations of
 # asset functions at run time to find their config and resources.
 from collections import Counter
+from collections.abc import Iterator
 
 from dagster import (
     AssetCheckResult,
@@ -78,7 +79,7 @@ def crop_suggestions(
     config: CropSuggestionsConfig,
     database: DatabaseResource,
     settings: SettingsResource,
-):
+) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     policy = FetchPolicy.from_settings(settings.load())
     # One file, or the batch of files one ingestion run took (see assets.ingestion).
     keys = list(context.partition_keys)
@@ -130,7 +131,7 @@ def crop_suggestions(
         yield MaterializeResult(metadata={"status": status, "images": 0})
         yield AssetCheckResult(check_name="images_fetched", passed=True)
         return
-    metadata = {
+    metadata: dict[str, MetadataValue | str | int] = {
         "status": "analysed",
         "images": images,
         "analysed": analysed,

@@ -12,7 +12,7 @@ from typing import Any
 
 from dagster import DagsterInstance
 
-from assets.ingestion import manifest_partitions
+from assets.ingestion import MANIFEST_PARTITIONS
 from pipelines.definitions import build_definitions
 from pipelines.sensors import run_request_for
 from smartcrop import ingest
@@ -50,7 +50,7 @@ def ingest_paths(
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         todo, files = plan_files(conn, paths, source)
         for given in todo:
-            instance.add_dynamic_partitions(manifest_partitions.name, [given.key])
+            instance.add_dynamic_partitions(MANIFEST_PARTITIONS, [given.key])
             result = job.execute_in_process(
                 partition_key=given.key,
                 run_config={

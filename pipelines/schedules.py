@@ -13,11 +13,15 @@ from pipelines.jobs import dump_snapshots_job, nightly_manifest_job
 from smartcrop.settings import Settings, SettingsError
 
 
-def _schedule(name: str, job, cron: str, key: str, description: str):  # noqa: ANN001
+def _schedule(
+    name: str, job_name: str, cron: str, key: str, description: str
+) -> ScheduleDefinition:
+    # The job by name (it is among the definitions' jobs): an asset job's own type
+    # is not in Dagster's public API.
     try:
         return ScheduleDefinition(
             name=name,
-            job=job,
+            job_name=job_name,
             cron_schedule=cron,
             execution_timezone="UTC",
             default_status=DefaultScheduleStatus.RUNNING,
@@ -32,14 +36,14 @@ def build_schedules(settings: Settings) -> list[ScheduleDefinition]:
     return [
         _schedule(
             "nightly_manifest_schedule",
-            nightly_manifest_job,
+            nightly_manifest_job.name,
             settings.smartcrop_filewatcher_batchjob.schedule,
             "smartcrop_filewatcher_batchjob.schedule",
             "The nightly manifest (smartcrop_filewatcher_batchjob.schedule, UTC).",
         ),
         _schedule(
             "dump_snapshots_schedule",
-            dump_snapshots_job,
+            dump_snapshots_job.name,
             settings.smartcrop_dumpdata.schedule,
             "smartcrop_dumpdata.schedule",
             "The nightly dump of the last smartcrop_dumpdata.date_range days "

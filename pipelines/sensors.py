@@ -12,11 +12,13 @@ fraction of one, so a burst of 200 files is ten runs, not 200.
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from dagster import (
     DagsterInstance,
     DefaultSensorStatus,
     RunRequest,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     sensor,
@@ -26,7 +28,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from assets.ingestion import manifest_partitions
+from assets.ingestion import MANIFEST_PARTITIONS, manifest_partitions
 from pipelines.jobs import ingest_manifest_job
 from resources import SettingsResource
 from smartcrop import acquire, watch
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 MAX_FILES_PER_RUN = 20
 
 
-def _file_config(locator: acquire.Locator) -> dict:
+def _file_config(locator: acquire.Locator) -> dict[str, str | int]:
     return {
         "source": locator.source,
         "location": locator.location,
@@ -111,7 +113,7 @@ def run_requests_for(
     if len(files) == 1:
         [(only, locator)] = files.items()
         return [only], [run_request_for(locator, only)]
-    name = manifest_partitions.name
+    name = MANIFEST_PARTITIONS
     instance.add_dynamic_partitions(name, list(files))
     position = {
         key: n
@@ -154,7 +156,7 @@ def _result(
     )
 
 
-def _cursor(context: SensorEvaluationContext) -> dict:
+def _cursor(context: SensorEvaluationContext) -> dict[str, Any]:
     try:
         return json.loads(context.cursor) if context.cursor else {}
     except ValueError:
@@ -170,7 +172,7 @@ def _remote(context: SensorEvaluationContext, listing: watch.Listing) -> SensorR
     return _result(context, listing.found, listing.cursor)
 
 
-def build_sensors(interval: int) -> list:
+def build_sensors(interval: int) -> list[SensorDefinition]:
     @sensor(
         job=ingest_manifest_job,
         minimum_interval_seconds=interval,

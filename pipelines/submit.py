@@ -33,7 +33,7 @@ from dagster._core.storage.tags import PARTITION_NAME_TAG
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from gql.transport.requests import RequestsHTTPTransport
 
-from assets.ingestion import manifest_partitions
+from assets.ingestion import MANIFEST_PARTITIONS
 from pipelines.sensors import run_requests_for
 from smartcrop import acquire, ingest, watch
 from smartcrop.db import libpq_url
@@ -94,7 +94,7 @@ class Dagster:
         endpoint: str,
         job: str,
         *,
-        run_config: dict[str, Any] | None = None,
+        run_config: Mapping[str, Any] | None = None,
         tags: dict[str, str] | None = None,
         notes: dict[str, Any] | None = None,
     ) -> str:
@@ -161,7 +161,7 @@ def start_download(dagster: Dagster, settings: Settings, kind: str) -> Started:
     a partition, batched into runs as the sensors batch them."""
     dagster.ensure_reachable()
     listing = watch.list_sources(settings, kind)
-    known = set(dagster.instance.get_dynamic_partitions(manifest_partitions.name))
+    known = set(dagster.instance.get_dynamic_partitions(MANIFEST_PARTITIONS))
     new = [f for f in listing.found if _delivery_key(f) not in known]
     notes: dict[str, Any] = {}
     if listing.errors:
@@ -184,7 +184,7 @@ def _submit_ingestion(
     key_of: Callable[[acquire.Locator], str],
 ) -> None:
     instance = dagster.instance
-    name = manifest_partitions.name
+    name = MANIFEST_PARTITIONS
     keys, requests = run_requests_for(instance, found, key_of)
     instance.add_dynamic_partitions(name, keys)
     submitted: set[str] = set()
@@ -212,10 +212,17 @@ def _submit_ingestion(
         raise
 
 
-def _partitions_of(single: str | None, run_config: dict[str, Any]) -> list[str]:
+def _manifest_file_config(run_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest_file op's config in an ingestion run's (see pipelines.sensors): one
+    file's locator, or ``files``, a list of them each with its partition key."""
+    config: dict[str, Any] = run_config["ops"]["manifest_file"]["config"]
+    return config
+
+
+def _partitions_of(single: str | None, run_config: Mapping[str, Any]) -> list[str]:
     if single is not None:
         return [single]
-    config = run_config["ops"]["manifest_file"]["config"]
+    config = _manifest_file_config(run_config)
     return [entry["partition_key"] for entry in config.get("files", [])]
 
 
@@ -411,7 +418,7 @@ def _ingestion_body(
 
 def _files_of(run: DagsterRun) -> list[tuple[str, acquire.Locator]]:
     """(partition key, where the file was) of each file an ingestion run was given."""
-    config = run.run_config["ops"]["manifest_file"]["config"]
+    config = _manifest_file_config(run.run_config)
     if "files" in config:
         entries = [(e["partition_key"], e) for e in config["files"]]
     else:

@@ -53,7 +53,9 @@ suggest_crops_job = define_asset_job(
     default_status=DefaultSensorStatus.RUNNING,
     description="After a provider file is ingested, suggest crops for its images.",
 )
-def suggest_crops_after_ingest(context: RunStatusSensorContext):
+def suggest_crops_after_ingest(
+    context: RunStatusSensorContext,
+) -> RunRequest | SkipReason:
     tags = context.dagster_run.tags
     run_key = f"suggest-{context.dagster_run.run_id}"
     if tags.get(ASSET_PARTITION_RANGE_START_TAG) and tags.get(

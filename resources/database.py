@@ -14,7 +14,7 @@ from smartcrop.db import database_url, get_engine, libpq_url, session_scope
 from smartcrop.settings import load_settings
 
 
-class DatabaseResource(ConfigurableResource):
+class DatabaseResource(ConfigurableResource["DatabaseResource"]):
     """PostgreSQL for the assets: ``url`` when given, else the settings' database
     (``database.url``, or the embedded server)."""
 

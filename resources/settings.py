@@ -7,7 +7,7 @@ from dagster import ConfigurableResource
 from smartcrop.settings import Settings, load_settings
 
 
-class SettingsResource(ConfigurableResource):
+class SettingsResource(ConfigurableResource["SettingsResource"]):
     """Reads config.yml and the environment, as every other SmartCrop process does.
 
     ``config_path`` lets a test or a deployment point one code location at another file

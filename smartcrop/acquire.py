@@ -109,7 +109,7 @@ def sftp_source_for(settings: Settings, host: str, port: int) -> SftpSource:
     raise LookupError(f"no filewatcher.sftp_sources entry for {host}:{port}")
 
 
-def s3_client_for(settings: Settings, source: S3Source):  # noqa: ANN201 - boto3 client
+def s3_client_for(settings: Settings, source: S3Source) -> s3_transfer.S3Client:
     # The service account of the source's bucket, if one names it (Settings.s3_access).
     access = settings.s3_access(source.bucket, region=source.region)
     return s3_transfer.make_s3_client(
@@ -161,8 +161,8 @@ def fetch(settings: Settings, locator: Locator, key: str) -> Path:
     elif locator.source == "sftp":
         netloc, remote_path = split_remote(locator.location)
         parts = urlsplit(f"sftp://{netloc}")
-        source = sftp_source_for(settings, parts.hostname or "", parts.port or 22)
-        sftp_transfer.download(sftp_endpoint_for(source), remote_path, dest)
+        sftp_source = sftp_source_for(settings, parts.hostname or "", parts.port or 22)
+        sftp_transfer.download(sftp_endpoint_for(sftp_source), remote_path, dest)
     else:
         raise ValueError(f"unknown source {locator.source!r}")
     log.info("fetched %s into %s", readable(locator.location), dest)

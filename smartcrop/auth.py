@@ -18,9 +18,10 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import jwt
-from sqlalchemy import delete, exists, select
+from sqlalchemy import CursorResult, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -193,7 +194,14 @@ def revoke_token(
 
 def purge_revoked_tokens(session: Session, now: datetime | None = None) -> int:
     """Forget revoked tokens past their expiry (refused anyway); how many went."""
-    result = session.execute(
-        delete(RevokedToken).where(RevokedToken.expiresat < (now or datetime.now(UTC)))
+    # A DELETE answers a CursorResult (with rowcount); Session.execute's type says
+    # only Result, whatever the statement (SQLAlchemy's documented cast).
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            delete(RevokedToken).where(
+                RevokedToken.expiresat < (now or datetime.now(UTC))
+            )
+        ),
     )
     return int(result.rowcount or 0)

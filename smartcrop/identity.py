@@ -381,7 +381,8 @@ def _keep_an_admin(session: Session, user: User, *, losing: str) -> None:
 
 
 def _role_name(session: Session, role_id: int) -> str:
-    return session.scalar(select(Role.rolename).where(Role.id == role_id))
+    # One row: a user's role is a foreign key.
+    return session.scalars(select(Role.rolename).where(Role.id == role_id)).one()
 
 
 # --- roles ---------------------------------------------------------------------------

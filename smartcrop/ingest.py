@@ -589,7 +589,7 @@ def unlinked_rows(
 
 def rejected_rows(
     conn: psycopg.Connection, file_id: int, limit: int = 20
-) -> list[tuple]:
+) -> list[tuple[int, str]]:
     """The first rejected rows of a file: (row number, reason), for people to fix."""
     return conn.execute(
         "SELECT rownumber, rejectreason FROM smartcrop_inputfiles"

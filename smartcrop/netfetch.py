@@ -85,11 +85,16 @@ class FetchPolicy:
 
     @classmethod
     def of(
-        cls, allowed_hosts: list[str] | tuple[str, ...] = (), **kw: object
+        cls,
+        allowed_hosts: list[str] | tuple[str, ...] = (),
+        *,
+        allow_private_networks: bool = False,
+        max_redirects: int = MAX_REDIRECTS,
     ) -> FetchPolicy:
         return cls(
             frozenset(parse_allowed_host(e) for e in allowed_hosts if e.strip()),
-            **kw,
+            allow_private_networks,
+            max_redirects,
         )
 
     @classmethod

@@ -10,7 +10,7 @@ none of them grows with the tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import Any
@@ -103,7 +103,7 @@ def totals(session: Session) -> dict[str, int]:
     return {name: int(row[column]) for name, column in TOTAL_FIELDS}
 
 
-def provider_list(session: Session, paging: Paging) -> tuple[list[dict], int]:
+def provider_list(session: Session, paging: Paging) -> tuple[list[dict[str, Any]], int]:
     total = session.scalar(
         text("SELECT count(*) FROM view_smartcrop_providerlist_total")
     )
@@ -234,7 +234,7 @@ def report_page_query(
 
 def cropped_image_report(
     session: Session, filters: ReportFilters, paging: Paging
-) -> tuple[list[dict], int]:
+) -> tuple[list[dict[str, Any]], int]:
     """One page of the report and the exact number of its rows.
 
     The count comes from the day summaries, and the page is read between the days
@@ -263,7 +263,7 @@ def explain_report_page(
 
 def iter_cropped_image_report(
     session: Session, filters: ReportFilters, *, batch: int = 1000
-) -> Iterator[tuple[Any, ...]]:
+) -> Generator[tuple[Any, ...], None, None]:
     """Every matching row, in contract column order, read by a server-side cursor."""
     columns = ", ".join(column for _, column in REPORT_FIELDS)
     _plan_for_these_values(session)
@@ -280,7 +280,7 @@ def iter_cropped_image_report(
 
 def cropped_image_report_xlsx(
     sessions: Callable[[], Session], filters: ReportFilters
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """The report as XLSX bytes, produced while the rows are read.
 
     The generator owns its session (opened at the first chunk, closed when it is

@@ -98,7 +98,9 @@ def _cell(ref: str, value: Any, date_style: str) -> str:
         # Excel has no time zones: timestamps are written as naive UTC.
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
-        return f'<c r="{ref}" s="{date_style}"><v>{to_excel(value)}</v></c>'
+        # types-openpyxl leaves to_excel unannotated (it returns a float).
+        serial = to_excel(value)  # type: ignore[no-untyped-call]
+        return f'<c r="{ref}" s="{date_style}"><v>{serial}</v></c>'
     raise TypeError(f"no XLSX cell for a {type(value).__name__}")
 
 
@@ -134,7 +136,7 @@ def _with_header(
 
 def stream_xlsx(
     sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> Iterator[bytes]:
+) -> Iterable[bytes]:
     """The workbook's bytes, in chunks of about 64 KiB, the first of them as soon as
     the first rows are rendered; ``rows`` is read once, lazily.
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from smartcrop.settings import Settings
 from smartcrop_cli.dagster_home import dagster_env
@@ -21,7 +22,7 @@ def run_ingest(
     url: str,
     paths: list[Path],
     console_log_level: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Ingest through the Dagster job, in this process, on the local instance."""
     os.environ["DAGSTER_HOME"] = dagster_env(settings, url)["DAGSTER_HOME"]
     from dagster import DagsterInstance  # noqa: PLC0415

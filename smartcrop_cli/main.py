@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from smartcrop.db.embedded import EmbeddedDatabaseError
 from smartcrop.errors import SmartcropError
@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        command: Callable[[argparse.Namespace], int] = args.func
+        return command(args)
     except (SettingsError, SmartcropError, EmbeddedDatabaseError) as exc:
         print(f"smartcrop: {exc}", file=sys.stderr)
         return 2

@@ -62,7 +62,8 @@ def answers(url: str) -> Callable[[], bool]:
     def probe() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                return response.status < 500
+                status: int = response.status  # typeshed: urlopen answers Any
+                return status < 500
         except OSError:
             return False
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, SessionDep, require_roles
-from api.envelope import ok, page
+from api.envelope import JsonObject, ok, page
 from api.query import paging
 from api.schemas.dashboard import ProviderListEnvelope, TotalsEnvelope
 from smartcrop import reporting
@@ -17,7 +17,7 @@ DashboardDep = Annotated[CurrentUser, require_roles("operator", "qa")]
 
 
 @router.get("/Totals", response_model=TotalsEnvelope)
-def totals(session: SessionDep, _: DashboardDep) -> dict:
+def totals(session: SessionDep, _: DashboardDep) -> JsonObject:
     """Work items by queue and state across all providers, exact at every request
     (added up from the counts each move keeps in its own transaction)."""
     return ok(reporting.totals(session))
@@ -29,7 +29,7 @@ def provider_list(
     _: DashboardDep,
     pageNumber: str | None = None,  # the contract's names
     pageSize: str | None = None,
-) -> dict:
+) -> JsonObject:
     pages = paging(pageNumber, pageSize)
     items, total = reporting.provider_list(session, pages)
     return ok(page(items, pages.number, pages.size, total))

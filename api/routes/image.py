@@ -23,7 +23,7 @@ from api.deps import (
     ensure_self_or_admin,
     require_roles,
 )
-from api.envelope import EmptyEnvelope, ok
+from api.envelope import EmptyEnvelope, JsonObject, ok
 from api.query import int_param, required_int, text_param
 from api.schemas.image import ClaimEnvelope, LocksReleasedEnvelope, ProgrammeEnvelope
 from smartcrop.netfetch import FetchPolicy
@@ -50,7 +50,9 @@ async def get_storage(request: Request) -> RenditionStorage:
     Making it may resolve cloud credentials over the network, so that (once per
     process) runs in the pool, off the event loop.
     """
-    storage = getattr(request.app.state, "rendition_storage", None)
+    storage: RenditionStorage | None = getattr(
+        request.app.state, "rendition_storage", None
+    )
     if storage is None:
         storage = await run_in_threadpool(
             storage_from_settings, request.app.state.settings
@@ -119,7 +121,7 @@ def get_image_info(
     caller: OperatorDep,
     providerName: str | None = None,  # the contract's names
     user: str | None = None,
-) -> dict:
+) -> JsonObject:
     owner = _acting_for(session, caller, int_param(user, "user"))
     claimed = claims.claim_operator_programme(
         session,
@@ -141,7 +143,7 @@ def _save(
     caller: CurrentUser,
     body: SaveCropsBody,
     stage: int,
-) -> dict:
+) -> JsonObject:
     owner = _acting_for(session, caller, body.UserId)
     save.save_crops(
         session,
@@ -162,7 +164,7 @@ def save_croped_images(
     settings: SettingsDep,
     storage: StorageDep,
     caller: OperatorDep,
-) -> dict:
+) -> JsonObject:
     return _save(session, settings, storage, caller, body, OPERATOR_QUEUE)
 
 
@@ -174,7 +176,7 @@ def get_cropped_image_info(
     caller: QaDep,
     programId: str | None = None,
     user: str | None = None,
-) -> dict:
+) -> JsonObject:
     owner = _acting_for(session, caller, int_param(user, "user"))
     claimed = claims.claim_for_qa(
         session,
@@ -197,7 +199,7 @@ def delete_cropped_image_info(
     programId: str | None = None,
     id: str | None = None,  # the AspectRatioId
     imageid: str | None = None,
-) -> dict:
+) -> JsonObject:
     save.delete_rendition(
         session,
         text_param(programId, "programId") or "",
@@ -220,7 +222,7 @@ def update_status(
     status: str | None = None,
     currentState: str | None = None,
     rejectReasonId: str | None = None,
-) -> dict:
+) -> JsonObject:
     program_id = text_param(programId, "programId") or ""
     status_updates.update_status(
         session,
@@ -242,7 +244,7 @@ def update_user_lock_status(
     session: SessionDep,
     caller: CurrentUserDep,
     userId: str | None = None,
-) -> dict:
+) -> JsonObject:
     user_id = int_param(userId, "userId")
     ensure_self_or_admin(caller, user_id)
     target = caller.id if user_id is None else user_id
@@ -257,5 +259,5 @@ def update_cropped_image_info(
     settings: SettingsDep,
     storage: StorageDep,
     caller: QaDep,
-) -> dict:
+) -> JsonObject:
     return _save(session, settings, storage, caller, body, QA_QUEUE)

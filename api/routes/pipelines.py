@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 
 from api.deps import ADMIN_ROLE, SettingsDep, require_roles
 from api.envelope import ErrorEnvelope
@@ -79,7 +80,8 @@ def _dagster(request: Request, settings: Settings) -> Dagster:
 
 
 def _database_url(request: Request) -> str:
-    return request.app.state.engine.url.render_as_string(hide_password=False)
+    engine: Engine = request.app.state.engine
+    return engine.url.render_as_string(hide_password=False)
 
 
 def _answer(

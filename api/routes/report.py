@@ -10,7 +10,7 @@ download, never as a complete workbook.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.deps import CurrentUser, SessionDep, ensure_self_or_admin, require_roles
-from api.envelope import ok, page
+from api.envelope import JsonObject, ok, page
 from api.query import date_param, int_param, paging, text_param
 from api.schemas.report import ReportEnvelope
 from smartcrop import reporting
@@ -57,14 +57,14 @@ def cropped_image_report(
     userId: str | None = None,
     pageNumber: str | None = None,
     pageSize: str | None = None,
-) -> dict:
+) -> JsonObject:
     filters = _filters(caller, fromDate, toDate, providerName, userId)
     pages = paging(pageNumber, pageSize)
     items, total = reporting.cropped_image_report(session, filters, pages)
     return ok(page(items, pages.number, pages.size, total))
 
 
-async def _in_threadpool(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+async def _in_threadpool(chunks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
     """Each chunk made in the thread pool (it reads the database), and the generator
     closed there too: on a client that hangs up mid-way as much as at the end, so its
     cursor and session are released at once."""

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from api.bodies import Body
 from api.deps import ADMIN_ROLE, CurrentUser, SessionDep, require_roles
-from api.envelope import EmptyEnvelope, ok
+from api.envelope import EmptyEnvelope, JsonObject, ok
 from api.schemas.role import QcStatusEnvelope, RoleEnvelope, RoleListEnvelope
 from smartcrop import identity
 from smartcrop.errors import InvalidInput
@@ -28,31 +28,31 @@ class RenameBody(Body):
 
 
 @router.post("/Create", response_model=RoleEnvelope)
-def create(body: RoleBody, session: SessionDep, _: AdminDep) -> dict:
+def create(body: RoleBody, session: SessionDep, _: AdminDep) -> JsonObject:
     return ok(identity.create_role(session, body.RoleName), "Role created")
 
 
 @router.post("/Delete", response_model=EmptyEnvelope)
-def delete(body: RoleBody, session: SessionDep, _: AdminDep) -> dict:
+def delete(body: RoleBody, session: SessionDep, _: AdminDep) -> JsonObject:
     identity.delete_role(session, body.RoleName)
     return ok(None, "Role deleted")
 
 
 @router.post("/Update", response_model=RoleEnvelope)
-def update(body: RenameBody, session: SessionDep, _: AdminDep) -> dict:
+def update(body: RenameBody, session: SessionDep, _: AdminDep) -> JsonObject:
     role = identity.rename_role(session, body.RoleName, body.NewRoleName)
     return ok(role, "Role updated")
 
 
 @router.get("/Get", response_model=RoleListEnvelope)
-def get(session: SessionDep, _: AdminDep) -> dict:
+def get(session: SessionDep, _: AdminDep) -> JsonObject:
     return ok(identity.list_roles(session))
 
 
 @router.get("/QCdisable", response_model=QcStatusEnvelope)
 def qc_disable(
     session: SessionDep, caller: AdminDep, status: Annotated[int, Query()]
-) -> dict:
+) -> JsonObject:
     if status not in (0, 1):
         raise InvalidInput("status must be 1 (disable QA) or 0 (enable QA)")
     disabled = identity.set_qc_disabled(session, status == 1, caller.id)
@@ -60,5 +60,5 @@ def qc_disable(
 
 
 @router.get("/QCdisablestatus", response_model=QcStatusEnvelope)
-def qc_disable_status(session: SessionDep, _: AdminDep) -> dict:
+def qc_disable_status(session: SessionDep, _: AdminDep) -> JsonObject:
     return ok({"QCDisabled": identity.qc_disabled(session)})

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api.bodies import Body
 from api.deps import ADMIN_ROLE, CurrentUser, SessionDep, require_roles
-from api.envelope import EmptyEnvelope, ok
+from api.envelope import EmptyEnvelope, JsonObject, ok
 from api.schemas.rule import RuleEnvelope, RuleListEnvelope
 from smartcrop import identity
 
@@ -36,7 +36,7 @@ class DeleteBody(Body):
 
 
 @router.post("/Create", response_model=RuleEnvelope)
-def create(body: CreateBody, session: SessionDep, caller: AdminDep) -> dict:
+def create(body: CreateBody, session: SessionDep, caller: AdminDep) -> JsonObject:
     rule = identity.create_rule(
         session, status=body.Status, percentage=body.Percentage, actor_id=caller.id
     )
@@ -44,13 +44,13 @@ def create(body: CreateBody, session: SessionDep, caller: AdminDep) -> dict:
 
 
 @router.post("/Delete", response_model=EmptyEnvelope)
-def delete(body: DeleteBody, session: SessionDep, _: AdminDep) -> dict:
+def delete(body: DeleteBody, session: SessionDep, _: AdminDep) -> JsonObject:
     identity.deactivate_rule(session, body.Id)
     return ok(None, "Rule deleted")
 
 
 @router.post("/Update", response_model=RuleEnvelope)
-def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> dict:
+def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> JsonObject:
     rule = identity.update_rule(
         session,
         rule_id=body.Id,
@@ -62,5 +62,5 @@ def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> dict:
 
 
 @router.get("/Get", response_model=RuleListEnvelope)
-def get(session: SessionDep, _: AdminDep) -> dict:
+def get(session: SessionDep, _: AdminDep) -> JsonObject:
     return ok(identity.list_rules(session))

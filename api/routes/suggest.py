@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, require_roles
-from api.envelope import ok
+from api.envelope import JsonObject, ok
 from api.query import required_int, text_param
 from api.schemas.suggest import CropSuggestionsEnvelope
 from smartcrop.errors import InvalidInput, NotFound
@@ -61,7 +61,7 @@ def suggest_crops(
     programId: str | None = None,  # noqa: N803 - the contract's parameter names
     imageId: str | None = None,  # noqa: N803
     refresh: str | None = None,
-) -> dict:
+) -> JsonObject:
     """``Data``: ``{"ProgramId", "ImageId", "Width", "Height", "Suggestions": [...],
     "Computed", "Fetch"}``; ``Computed`` tells whether this request computed them."""
     program_id = text_param(programId, "programId")

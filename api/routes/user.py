@@ -16,7 +16,7 @@ from api.deps import (
     SettingsDep,
     require_roles,
 )
-from api.envelope import EmptyEnvelope, ok
+from api.envelope import EmptyEnvelope, JsonObject, ok
 from api.schemas.user import (
     LoginEnvelope,
     UserEnvelope,
@@ -66,7 +66,7 @@ class DeleteBody(Body):
 @router.post("/Login", response_model=LoginEnvelope)
 def login(
     body: LoginBody, request: Request, session: SessionDep, settings: SettingsDep
-) -> dict:
+) -> JsonObject:
     result = identity.login(
         session,
         settings,
@@ -90,7 +90,7 @@ def login(
 
 
 @router.post("/Logout", response_model=EmptyEnvelope)
-def logout(session: SessionDep, caller: CurrentUserDep) -> dict:
+def logout(session: SessionDep, caller: CurrentUserDep) -> JsonObject:
     """End the calling token at once, in every API process (contract 4.10); the
     user's other tokens live on."""
     auth.revoke_token(
@@ -103,7 +103,7 @@ def logout(session: SessionDep, caller: CurrentUserDep) -> dict:
 
 
 @router.post("/Register", response_model=UserEnvelope)
-def register(body: RegisterBody, session: SessionDep, _: AdminDep) -> dict:
+def register(body: RegisterBody, session: SessionDep, _: AdminDep) -> JsonObject:
     user = identity.register_user(
         session,
         name=body.UserName,
@@ -115,7 +115,7 @@ def register(body: RegisterBody, session: SessionDep, _: AdminDep) -> dict:
 
 
 @router.post("/Update", response_model=UserEnvelope)
-def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> dict:
+def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> JsonObject:
     user = identity.update_user(
         session,
         user_id=body.UserId,
@@ -130,7 +130,7 @@ def update(body: UpdateBody, session: SessionDep, _: AdminDep) -> dict:
 @router.post("/UpdatePassword", response_model=EmptyEnvelope)
 def update_password(
     body: UpdatePasswordBody, session: SessionDep, caller: CurrentUserDep
-) -> dict:
+) -> JsonObject:
     # Any signed-in user, for their own e-mail; admin for anyone (checked inside).
     identity.change_password(
         session,
@@ -150,7 +150,7 @@ def user_role_details(
     email: Annotated[
         str, Query(alias="EmailID", max_length=254, pattern=r"^[^\x00]*$")
     ],
-) -> dict:
+) -> JsonObject:
     # Any signed-in user may ask about their own e-mail; admin about anyone's.
     if caller.role != ADMIN_ROLE and email.strip().lower() != caller.email.lower():
         raise PermissionDenied("You may only look up your own role")
@@ -158,11 +158,11 @@ def user_role_details(
 
 
 @router.get("/UserList", response_model=UserListEnvelope)
-def user_list(session: SessionDep, _: AdminDep) -> dict:
+def user_list(session: SessionDep, _: AdminDep) -> JsonObject:
     return ok(identity.list_users(session))
 
 
 @router.post("/Delete", response_model=EmptyEnvelope)
-def delete(body: DeleteBody, session: SessionDep, _: AdminDep) -> dict:
+def delete(body: DeleteBody, session: SessionDep, _: AdminDep) -> JsonObject:
     identity.deactivate_user(session, body.UserId)
     return ok(None, "User deactivated")

@@ -355,15 +355,13 @@ def _run(
     if prepare_dir is not None:
         prepare_dir.mkdir(mode=0o700)
         _own(user, prepare_dir)
-    kwargs: dict[str, Any] = {}
-    if user is not None:
-        kwargs = {"user": user.pw_uid, "group": user.pw_gid}
     result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
         [str(program), *args],
         capture_output=True,
         text=True,
         check=False,
-        **kwargs,
+        user=user.pw_uid if user is not None else None,
+        group=user.pw_gid if user is not None else None,
     )
     if result.returncode != 0:
         detail = (result.stdout + result.stderr).strip()[-3000:]

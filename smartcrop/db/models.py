@@ -8,6 +8,7 @@ underscores, the programme id in ``link_object_id``). The migrations in
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -400,7 +401,7 @@ class ProgramImageAudit(Base):
     tostatus: Mapped[int] = mapped_column(SmallInteger)
     tostate: Mapped[int] = mapped_column(SmallInteger)
     rejectreasonid: Mapped[int | None] = mapped_column(SmallInteger)
-    details: Mapped[dict | None] = mapped_column(JSONB)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     createdat: Mapped[datetime] = _now()
     __table_args__ = (
         Index("ix_smartcrop_programimage_audit_createdat", "createdat"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Params
 
 # The first characters that make a spreadsheet read a cell as a formula.
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -32,7 +33,9 @@ def neutralised(expression: str) -> str:
     )
 
 
-def neutralised_query(cur: psycopg.Cursor, query: str, params: object = None) -> str:
+def neutralised_query(
+    cur: psycopg.Cursor, query: str, params: Params | None = None
+) -> str:
     """``query`` wrapped so that its text columns are neutralised, same column names
     and order. The columns are read from the query's own result description, so the
     views behind a query can change without this list going stale."""

@@ -216,8 +216,8 @@ class _ExactScan:
     def start(self, name: str, attrs: dict[str, str]) -> None:
         local = _local(name)
         if local == "row":
-            given = attrs.get("r")
-            numeric = given is not None and given.isascii() and given.isdigit()
+            given = attrs.get("r", "")
+            numeric = given.isascii() and given.isdigit()
             self.row = int(given) if numeric else self.row + 1
             self.col = 0
         elif local == "c":

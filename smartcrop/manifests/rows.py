@@ -261,6 +261,8 @@ class RowRules:
             image_url = self._image_url(image_url)
 
         # Positive whole floats (what Excel stores) skip parse_dimension.
+        width: int | None
+        height: int | None
         if (
             raw_width.__class__ is float
             and 0 < raw_width <= MAX_DIMENSION

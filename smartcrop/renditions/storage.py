@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 import botocore.exceptions as bce
@@ -21,7 +22,7 @@ import botocore.exceptions as bce
 from smartcrop.settings import Settings
 from smartcrop.transfer import TransferError
 from smartcrop.transfer.retry import RetryPolicy, call_with_retry
-from smartcrop.transfer.s3 import is_transient_s3_error, make_s3_client
+from smartcrop.transfer.s3 import S3Client, is_transient_s3_error, make_s3_client
 
 # A key segment keeps letters, digits, '.', '_' and '-': provider and programme ids
 # come from spreadsheets, and a '/' or '..' in one must not reach another folder.
@@ -106,12 +107,15 @@ class LocalStorage:
         self._path(key).unlink(missing_ok=True)
 
 
+T = TypeVar("T")
+
+
 class S3Storage:
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: S3Client, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
 
-    def _call(self, what: str, operation: Any) -> Any:
+    def _call(self, what: str, operation: Callable[[], T]) -> T:
         try:
             return call_with_retry(
                 operation,
@@ -138,7 +142,8 @@ class S3Storage:
                 if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                     return None
                 raise
-            return response["Body"].read()
+            body: bytes = response["Body"].read()
+            return body
 
         return self._call(f"get {key} from", fetch)
 

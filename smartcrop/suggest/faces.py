@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import cv2.data
 import numpy as np
 
 from smartcrop.suggest.boxes import Box
@@ -79,13 +80,13 @@ def detect_faces(grey: np.ndarray) -> list[Face]:
     equalised = cv2.equalizeHist(np.ascontiguousarray(grey, dtype=np.uint8))
     finds: list[tuple[int, Box]] = []
     for index, classifier in enumerate(_classifiers()):
-        boxes = classifier.detectMultiScale(
+        detections = classifier.detectMultiScale(
             equalised,
             scaleFactor=1.1,
             minNeighbors=5,
             minSize=(smallest, smallest),
         )
-        for x, y, w, h in boxes:
+        for x, y, w, h in detections:
             finds.append((index, Box(int(x), int(y), int(w), int(h))))
     groups: list[list[tuple[int, Box]]] = []
     for find in sorted(finds, key=lambda item: -item[1].area):

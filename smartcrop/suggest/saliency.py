@@ -91,8 +91,11 @@ class SaliencyMap:
             return None
         excess = self.excess
         mask = (excess >= SUBJECT_LEVEL * float(excess.max())).astype(np.uint8)
-        mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, 8)
+        joined = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+        # By keyword: the second positional argument is the labels' output array.
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            joined, connectivity=8
+        )
         if count < 2:
             return None
         masses = [float(excess[labels == label].sum()) for label in range(1, count)]

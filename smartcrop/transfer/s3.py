@@ -28,6 +28,10 @@ from smartcrop.transfer.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 
 _CHUNK = 1024 * 1024
 
+# A boto3 S3 client. boto3 ships no types and its stubs are not installed (see
+# pyproject's [tool.mypy] overrides), so to the type checker it is Any.
+S3Client = Any
+
 # Error codes S3 (and S3-compatible stores) use for "try again later".
 _TRANSIENT_CODES = frozenset(
     {
@@ -72,7 +76,7 @@ def make_s3_client(
     *,
     connect_timeout: float = 10.0,
     read_timeout: float = 60.0,
-) -> Any:
+) -> S3Client:
     """A boto3 S3 client; ``None`` arguments fall back to boto3's usual chain.
 
     A custom ``endpoint_url`` (S3-compatible store, local test server) gets path-style
@@ -113,7 +117,7 @@ def _to_remote_file(obj: dict[str, Any]) -> RemoteFile:
 
 
 def list_objects(
-    client: Any,
+    client: S3Client,
     bucket: str,
     prefix: str = "",
     since_key: str | None = None,
@@ -175,7 +179,7 @@ def list_objects(
 
 
 def download(
-    client: Any,
+    client: S3Client,
     bucket: str,
     key: str,
     dest_path: str | os.PathLike[str],
@@ -223,7 +227,7 @@ def download(
 
 
 def upload(
-    client: Any,
+    client: S3Client,
     local_path: str | os.PathLike[str],
     bucket: str,
     key: str,

@@ -21,8 +21,10 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, cast
 
 import paramiko
+from paramiko.message import Message
 from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
 
 from smartcrop.transfer import (
@@ -200,7 +202,9 @@ def _connect(endpoint: SftpEndpoint) -> tuple[paramiko.SSHClient, paramiko.SFTPC
         )
         sftp = client.open_sftp()
         # A stalled server fails the read after `timeout` instead of hanging forever.
-        sftp.get_channel().settimeout(endpoint.timeout)
+        channel = sftp.get_channel()
+        assert channel is not None  # open_sftp's client always has its channel
+        channel.settimeout(endpoint.timeout)
         return client, sftp
     except paramiko.AuthenticationException as exc:
         client.close()
@@ -283,8 +287,17 @@ def _wire(path: str) -> bytes:
     return path.encode("utf-8", "surrogateescape")
 
 
+class _SFTPRequests(Protocol):
+    """The private part of ``paramiko.SFTPClient`` that ``_listdir_attr`` uses (the
+    stubs, like paramiko's documentation, leave it out); as of paramiko 5.1."""
+
+    def _request(self, t: int, *args: object) -> tuple[int, Message]: ...
+
+    def _adjust_cwd(self, path: bytes) -> bytes: ...
+
+
 def _listdir_attr(
-    sftp: paramiko.SFTPClient, directory: str
+    client: paramiko.SFTPClient, directory: str
 ) -> list[paramiko.SFTPAttributes]:
     """``SFTPClient.listdir_attr`` that survives a name that is not UTF-8.
 
@@ -293,11 +306,14 @@ def _listdir_attr(
     folder. Names are decoded with ``surrogateescape`` instead, as Python does for
     local file names; ``_wire`` turns them back into the server's bytes.
     """
+    sftp = cast(_SFTPRequests, client)
     kind, msg = sftp._request(CMD_OPENDIR, sftp._adjust_cwd(_wire(directory)))
     if kind != CMD_HANDLE:
         raise paramiko.SFTPError("Expected handle")
     handle = msg.get_binary()
-    found = []
+    found: list[paramiko.SFTPAttributes] = []
+    # Private, so not in the stubs either: (message, name, long name) -> attributes.
+    from_msg = paramiko.SFTPAttributes._from_msg  # type: ignore[attr-defined]
     try:
         while True:
             try:
@@ -309,7 +325,7 @@ def _listdir_attr(
             for _ in range(msg.get_int()):
                 name = msg.get_string().decode("utf-8", "surrogateescape")
                 longname = msg.get_string().decode("utf-8", "replace")
-                attrs = paramiko.SFTPAttributes._from_msg(msg, name, longname)
+                attrs: paramiko.SFTPAttributes = from_msg(msg, name, longname)
                 if name not in (".", ".."):
                     found.append(attrs)
     finally:

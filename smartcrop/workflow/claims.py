@@ -328,9 +328,9 @@ def claim_for_qa(
     session.execute(text("SELECT 1 FROM smartcrop_settings WHERE id = 1 FOR SHARE"))
     program_id = (program_id or "").strip() or None
     if program_id is None:
-        held = _resume(session, user_id, 2, None, lock_timeout_minutes)
-        if held is not None:
-            return held
+        resumed = _resume(session, user_id, 2, None, lock_timeout_minutes)
+        if resumed is not None:
+            return resumed
         return _claim_oldest(
             session,
             _QA_PICK,

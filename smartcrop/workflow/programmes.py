@@ -93,7 +93,7 @@ def programme_after_write(
 
 
 def _programme(
-    images: Sequence[Row[Any]],
+    images: Sequence[Row[*tuple[Any, ...]]],
     settings: Settings,
     storage: RenditionStorage | None,
 ) -> dict[str, Any] | None:

@@ -33,6 +33,10 @@ USED_WITHOUT_IMPORT = {
     "moto": "python -m moto.server in tests/support/s3_server.py",
     "ruff": "make lint",
     "black": "make lint",
+    "mypy": "make lint",
+    "types-pyyaml": "make lint (mypy's stubs for yaml)",
+    "types-paramiko": "make lint (mypy's stubs for paramiko)",
+    "types-openpyxl": "make lint (mypy's stubs for openpyxl)",
     "uv": "make lock",
 }
 
