@@ -600,6 +600,24 @@ def test_keyboard_crops_a_programme_and_review_approves_with_a(
     assert box(second) != suggested_1x1
     page.keyboard.press("s")
     assert box(second) == suggested_1x1
+    # R marks the image rejected and puts the focus in its reason list; Escape gives
+    # the keys back. Then, still from the keyboard, it goes back to being cropped.
+    card = f'.image-card[data-image-id="{second}"]'
+    page.keyboard.press("r")
+    assert page.is_checked(f'{card} .decision input[value="reject"]')
+    assert page.evaluate(
+        "document.activeElement.classList.contains('reject-reason')"
+        f" && document.activeElement.closest('.image-card').dataset.imageId"
+        f" === '{second}'"
+    )
+    page.keyboard.press("Escape")
+    assert not page.evaluate(
+        "document.activeElement.classList.contains('reject-reason')"
+    )
+    page.focus(f'{card} .decision input[value="crop"]')
+    page.keyboard.press("Space")
+    assert page.is_checked(f'{card} .decision input[value="crop"]')
+    page.evaluate("document.activeElement.blur()")
     page.keyboard.press("k")
     page.keyboard.press("+")
 
