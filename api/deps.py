@@ -17,8 +17,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from smartcrop.auth import authenticate
 from smartcrop.errors import PermissionDenied
+from smartcrop.identity.tokens import authenticate
 from smartcrop.settings import Settings
 
 ADMIN_ROLE = "admin"

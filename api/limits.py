@@ -28,8 +28,8 @@ from starlette.middleware.body_limit import RequestBodyLimitResponder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.envelope import error_response
-from smartcrop.auth import decode_token
 from smartcrop.errors import Unauthorized
+from smartcrop.identity.tokens import decode_token
 from smartcrop.settings import Settings
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20

@@ -3,8 +3,8 @@
     manifest_file  ->  manifest_rows  ->  work_items
 
 Each asset is thin: it resolves the partition's file and calls the domain
-(``smartcrop.acquire``, ``smartcrop.ingest``); the database holds the results, so
-every asset can be re-materialised (or backfilled) and gives the same rows.
+(``smartcrop.ingestion``: acquire, landing, work_items); the database holds the
+results, so every asset can be re-materialised (or backfilled) and gives the same rows.
 
 A run covers one file or, when a sensor finds several at once, a batch of them (a
 range of partitions run as one run: ``BackfillPolicy.single_run``): starting a run
@@ -41,8 +41,9 @@ from dagster import (
 )
 
 from resources import DatabaseResource, SettingsResource
-from smartcrop import acquire, ingest
-from smartcrop.manifests import ManifestError
+from smartcrop.ingestion import acquire, landing
+from smartcrop.ingestion import work_items as items
+from smartcrop.ingestion.manifests import ManifestError
 
 # The partitions' name, for the instance's calls that take it (the definition's own
 # ``name`` is optional in its type).
@@ -186,7 +187,7 @@ def _fetch_one(
     key: str,
     locator: acquire.Locator | None,
 ) -> dict[str, Any]:
-    known = ingest.file_record(conn, key)
+    known = landing.file_record(conn, key)
     if locator is None:
         if known is None:
             raise Failure(
@@ -202,7 +203,7 @@ def _fetch_one(
         # A staged file that vanished, or was swapped for a link or a FIFO after
         # the sensor saw it: no retry can bring it back.
         raise Failure(str(exc), allow_retries=False) from None
-    record = ingest.record_file(
+    record = landing.record_file(
         conn,
         partition_key=key,
         path=path,
@@ -255,13 +256,13 @@ def manifest_rows(
     cfg = settings.load()
     groups = cfg.smartcrop_filewatcher_settings.provider_file_type.as_mapping()
     keys = _run_keys(context)
-    landed: dict[str, ingest.LandingResult | None] = {}
+    landed: dict[str, landing.LandingResult | None] = {}
     failures: dict[str, str] = {}
     quarantined: dict[str, str] = {}
     examples: list[tuple[str, int, str]] = []
     with database.connection() as conn:
         for key in keys:
-            record = ingest.file_record(conn, key)
+            record = landing.file_record(conn, key)
             if record is None:
                 failures[key] = NO_RECORD
                 continue
@@ -270,9 +271,9 @@ def manifest_rows(
                 continue
             path = acquire.work_path(cfg, key, record.filename)
             try:
-                landed[key] = ingest.land_rows(conn, record, path, groups)
+                landed[key] = landing.land_rows(conn, record, path, groups)
             except ManifestError as exc:
-                ingest.mark_failed(conn, record.id, str(exc))
+                landing.mark_failed(conn, record.id, str(exc))
                 moved = acquire.quarantine(cfg, path, key) if path.exists() else None
                 failures[key] = f"{record.filename}: {exc}"
                 quarantined[key] = str(moved) if moved else ""
@@ -287,7 +288,8 @@ def manifest_rows(
                     ) from None
                 continue
             examples.extend(
-                (key, n, reason) for n, reason in ingest.rejected_rows(conn, record.id)
+                (key, n, reason)
+                for n, reason in items.rejected_rows(conn, record.id)
             )
     if failures and len(failures) == len(keys):
         raise _fail_all(failures)
@@ -377,11 +379,11 @@ def work_items(
     context: AssetExecutionContext, database: DatabaseResource
 ) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     keys = _run_keys(context)
-    derived: dict[str, ingest.DerivationResult | None] = {}
+    derived: dict[str, items.DerivationResult | None] = {}
     failed: dict[str, str] = {}
     with database.connection() as conn:
         for key in keys:
-            record = ingest.file_record(conn, key)
+            record = landing.file_record(conn, key)
             if record is None:
                 failed[key] = NO_RECORD
             elif record.status == "skipped":
@@ -389,7 +391,7 @@ def work_items(
             elif record.status == "failed":
                 failed[key] = f"{record.filename} failed to land"
             else:
-                derived[key] = ingest.derive_work_items(conn, record)
+                derived[key] = items.derive_work_items(conn, record)
     if failed and len(failed) == len(keys):
         raise _fail_all(failed)
     for key, reason in failed.items():
@@ -447,7 +449,7 @@ def every_row_has_a_work_item(
         else None
     )
     with database.connection() as conn:
-        found = ingest.unlinked_rows(conn, keys)
+        found = items.unlinked_rows(conn, keys)
     return AssetCheckResult(
         passed=found.passed,
         # Rows lost between a provider's file and the operators' queue: an error.

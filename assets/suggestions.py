@@ -31,7 +31,7 @@ from dagster import (
 
 from assets.ingestion import BATCH_POLICY, manifest_partitions, work_items
 from resources import DatabaseResource, SettingsResource
-from smartcrop import ingest
+from smartcrop.ingestion import landing
 from smartcrop.netfetch import FetchPolicy
 from smartcrop.suggest import service, store
 from smartcrop.suggest.fetch import (
@@ -95,7 +95,7 @@ def crop_suggestions(
     status = "analysed"
     for key in keys:
         with database.connection() as conn:
-            record = ingest.file_record(conn, key)
+            record = landing.file_record(conn, key)
         if record is None or record.status != "ingested":
             status = "no file" if record is None else record.status
             context.log.info(

@@ -19,7 +19,7 @@ from dagster import (
 )
 
 from resources import DatabaseResource, SettingsResource
-from smartcrop.auth import purge_revoked_tokens
+from smartcrop.identity.tokens import purge_revoked_tokens
 from smartcrop.workflow.locks import release_expired_locks
 
 

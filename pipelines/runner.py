@@ -15,8 +15,8 @@ from dagster import DagsterInstance
 from assets.ingestion import MANIFEST_PARTITIONS
 from pipelines.definitions import build_definitions
 from pipelines.sensors import run_request_for
-from smartcrop import ingest
-from smartcrop.given_files import plan_files
+from smartcrop.ingestion import landing
+from smartcrop.ingestion.given_files import plan_files
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def ingest_paths(
                 tags={"smartcrop/source": source, "smartcrop/file": given.name},
             )
             files[given.name] = {
-                **ingest.file_outcome(conn, given.key, result.success),
+                **landing.file_outcome(conn, given.key, result.success),
                 "run_id": result.run_id,
             }
     total = sum(f["ingested_items"] for f in files.values())

@@ -1,5 +1,6 @@
 """Sensors: one per kind of source, each keeping a cursor so a tick never hands out a
-file it has handed out before. The rules of what is new live in ``smartcrop.watch``.
+file it has handed out before. The rules of what is new live in
+``smartcrop.ingestion.watch``.
 
 A tick that finds one file starts one run for it; a tick that finds several starts
 one run per batch of up to ``MAX_FILES_PER_RUN`` (a range of partitions run as one
@@ -31,7 +32,7 @@ from dagster._core.storage.tags import (
 from assets.ingestion import MANIFEST_PARTITIONS, manifest_partitions
 from pipelines.jobs import ingest_manifest_job
 from resources import SettingsResource
-from smartcrop import acquire, watch
+from smartcrop.ingestion import acquire, watch
 
 log = logging.getLogger(__name__)
 

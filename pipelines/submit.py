@@ -35,10 +35,10 @@ from gql.transport.requests import RequestsHTTPTransport
 
 from assets.ingestion import MANIFEST_PARTITIONS
 from pipelines.sensors import run_requests_for
-from smartcrop import acquire, ingest, watch
 from smartcrop.db import libpq_url
 from smartcrop.errors import ServiceUnavailable
-from smartcrop.given_files import plan_files
+from smartcrop.ingestion import acquire, landing, watch
+from smartcrop.ingestion.given_files import plan_files
 from smartcrop.settings import DagsterConfig, Settings
 
 log = logging.getLogger(__name__)
@@ -383,7 +383,7 @@ def _ingestion_body(
             if not ok:
                 errors.append(failure_message(instance, run))
             for key, locator in _files_of(run):
-                outcome = {**ingest.file_outcome(conn, key, ok), "run_id": run.run_id}
+                outcome = {**landing.file_outcome(conn, key, ok), "run_id": run.run_id}
                 where = acquire.readable(locator.location)
                 outcomes.append((locator.filename, where, outcome))
     run_ids = [run.run_id for run in runs]

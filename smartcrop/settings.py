@@ -440,7 +440,7 @@ class SmartcropFtpConfig(_Section):
 
 def _default_provider_groups() -> dict[str, dict[str, str]]:
     # One table of default prefixes, owned by the manifest layer.
-    from smartcrop.manifests.providers import (
+    from smartcrop.ingestion.manifests.providers import (
         DEFAULT_PROVIDER_FILE_TYPE,
     )  # noqa: PLC0415
 

@@ -46,8 +46,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_recount(args: argparse.Namespace) -> int:
     settings = load_settings()
-    from smartcrop.counts import recount  # noqa: PLC0415
     from smartcrop.db import session_scope  # noqa: PLC0415
+    from smartcrop.reporting.counts import recount  # noqa: PLC0415
 
     url = ready_database(settings)
     with session_scope(url) as session:
@@ -85,7 +85,7 @@ def read_new_password() -> str:
 def cmd_create_admin(args: argparse.Namespace) -> int:
     settings = load_settings()
     from smartcrop.db import session_scope  # noqa: PLC0415
-    from smartcrop.users import create_user  # noqa: PLC0415
+    from smartcrop.identity.users import create_user  # noqa: PLC0415
 
     password = read_new_password()
     url = ready_database(settings)

@@ -222,7 +222,7 @@ def allow_own_api(settings: Settings, api_host: str, api_port: int) -> dict[str,
 def _admin_note(url: str) -> list[str]:
     """How to create the first admin, while there is no active one."""
     from smartcrop.db import session_scope  # noqa: PLC0415
-    from smartcrop.users import has_active_admin  # noqa: PLC0415
+    from smartcrop.identity.users import has_active_admin  # noqa: PLC0415
 
     with session_scope(url) as session:
         if has_active_admin(session):

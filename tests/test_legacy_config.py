@@ -21,8 +21,8 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.routes.pipelines import staged_files
-from smartcrop import acquire
 from smartcrop import settings as settings_module
+from smartcrop.ingestion import acquire
 from smartcrop.settings import Settings, SettingsError, load_settings
 
 LEGACY_FILE = Path(__file__).parent / "config.legacy.yml"

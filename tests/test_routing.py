@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from smartcrop import identity
-from smartcrop.routing import COMPLETED, QA, qa_route, route_for
+from smartcrop.workflow.qa_routing import COMPLETED, QA, qa_route, route_for
 
 IDS = [f"EP{n:012d}" for n in range(10_000)]
 
@@ -46,7 +46,7 @@ def test_the_same_programme_always_takes_the_same_route() -> None:
 def test_the_route_is_the_same_in_another_process_with_another_hash_seed() -> None:
     sample = IDS[:500]
     script = (
-        "import json, sys; from smartcrop.routing import route_for;"
+        "import json, sys; from smartcrop.workflow.qa_routing import route_for;"
         " print(json.dumps([route_for(p, False, 30) for p in json.load(sys.stdin)]))"
     )
     other = subprocess.run(

@@ -180,7 +180,7 @@ def _the_api_fetches_its_own_demo_images_and_no_other_loopback(
     images are served by the API) and nothing else on loopback."""
     from sqlalchemy.orm import Session  # noqa: PLC0415
 
-    from smartcrop.users import create_user  # noqa: PLC0415
+    from smartcrop.identity.users import create_user  # noqa: PLC0415
     from tests.workflow.factory import add_item, engine_for  # noqa: PLC0415
 
     api = f"http://127.0.0.1:{api_port}"

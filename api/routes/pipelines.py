@@ -35,7 +35,7 @@ from api.schemas.pipelines import (
 )
 from smartcrop.errors import InvalidInput, NotFound
 from smartcrop.exports.dumps import MAX_DAYS
-from smartcrop.manifests import is_manifest_name
+from smartcrop.ingestion.manifests import is_manifest_name
 from smartcrop.settings import Settings
 
 if TYPE_CHECKING:

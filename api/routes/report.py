@@ -1,8 +1,8 @@
 """Reports `/report` (contract 4.4): qa and admin.
 
 The download is an XLSX attachment streamed as it is written: the rows come from a
-server-side cursor and leave as zip chunks (smartcrop/xlsx_stream.py), so the first
-bytes go out at once and memory does not grow with the report. The filters and the
+server-side cursor and leave as zip chunks (smartcrop/reporting/xlsx_stream.py), so the
+first bytes go out at once and memory does not grow with the report. The filters and the
 caller's rights are checked before the 200 starts; an error after it (the database
 gone mid-way) cuts the transfer short, which the client sees as an incomplete
 download, never as a complete workbook.

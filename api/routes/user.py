@@ -23,7 +23,7 @@ from api.schemas.user import (
     UserListEnvelope,
     UserRolesEnvelope,
 )
-from smartcrop import auth, identity
+from smartcrop import identity
 from smartcrop.errors import PermissionDenied
 
 router = APIRouter(prefix="/user", tags=["user"])
@@ -93,7 +93,7 @@ def login(
 def logout(session: SessionDep, caller: CurrentUserDep) -> JsonObject:
     """End the calling token at once, in every API process (contract 4.10); the
     user's other tokens live on."""
-    auth.revoke_token(
+    identity.revoke_token(
         session,
         user_id=caller.id,
         token_id=caller.token_id,

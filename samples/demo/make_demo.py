@@ -80,7 +80,7 @@ def write_photos(source: Path) -> None:
 
 def write_scenes() -> None:
     sys.path.insert(0, str(HERE.parent.parent))
-    from smartcrop.suggest import scenes  # noqa: PLC0415
+    from samples.demo import scenes  # noqa: PLC0415
 
     drawn = {
         "presenter_right.jpg": scenes.face_scene(

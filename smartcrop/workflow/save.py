@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 QaRoute = Callable[[Session, str], int]
 
 
-# The QA toggle and the newest active Status 2 rule, as smartcrop.routing.qa_route
+# The QA toggle and the newest active Status 2 rule, as workflow.qa_routing.qa_route
 # reads them, in one round trip. Read on every save, never cached: switching QA off
 # or changing a rule applies to the next save.
 _ROUTE_INPUTS = text("""
@@ -63,7 +63,9 @@ _ROUTE_INPUTS = text("""
 
 
 def default_qa_route(session: Session, program_id: str) -> int:
-    from smartcrop.routing import route_for  # the QA routing rules live there
+    from smartcrop.workflow.qa_routing import (
+        route_for,  # the QA routing rules live there
+    )
 
     disabled, percentage = session.execute(_ROUTE_INPUTS).one()
     return route_for(program_id, bool(disabled), percentage)

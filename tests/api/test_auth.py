@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from smartcrop import identity
-from smartcrop.auth import issue_token
 from smartcrop.errors import TooManyRequests, Unauthorized
+from smartcrop.identity.tokens import issue_token
 from tests.support.api import login
 
 # Any route that needs a valid token of any role.
@@ -180,7 +180,7 @@ def test_an_expired_token_is_refused(client: TestClient, token_for, api_settings
 def test_a_token_without_exp_or_sub_is_refused(
     client: TestClient, token_for, api_settings
 ) -> None:
-    from smartcrop.auth import signing_secret
+    from smartcrop.identity.tokens import signing_secret
 
     user_id, _ = token_for("admin")
     secret = signing_secret(api_settings)

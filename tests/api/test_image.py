@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
-from smartcrop.auth import issue_token
-from smartcrop.routing import bucket_of
+from smartcrop.identity.tokens import issue_token
+from smartcrop.workflow.qa_routing import bucket_of
 from tests.api.workflow_support import (
     client_for,
     live_server,

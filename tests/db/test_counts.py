@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from smartcrop import counts, reporting
+from smartcrop import reporting
 from smartcrop.db.migrate import alembic_config
 from smartcrop.errors import Conflict
+from smartcrop.reporting import counts, cropped_report
 from smartcrop.workflow import states
 from tests.workflow.factory import add_item, add_user
 
@@ -75,7 +76,7 @@ def full_report(
         text(f"SELECT * {src} LIMIT :limit OFFSET :offset"),  # noqa: S608
         {**params, "limit": paging.size, "offset": paging.offset},
     ).mappings()
-    return [reporting._report_item(r) for r in rows], int(total or 0)
+    return [cropped_report._report_item(r) for r in rows], int(total or 0)
 
 
 def provider_page(session: Session) -> list[dict[str, Any]]:

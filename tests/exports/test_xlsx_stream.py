@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from smartcrop.xlsx_stream import stream_xlsx
+from smartcrop.reporting.xlsx_stream import stream_xlsx
 
 HEADER = ("Title", "Count", "SavedAt", "Note")
 EST = timezone(timedelta(hours=-5))

@@ -9,9 +9,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from smartcrop import ingest
 from smartcrop.db import libpq_url
-from smartcrop.manifests import DEFAULT_PROVIDER_FILE_TYPE, ParsedRow
+from smartcrop.ingestion import landing, work_items
+from smartcrop.ingestion.manifests import (
+    DEFAULT_PROVIDER_FILE_TYPE,
+    ManifestError,
+    ParsedRow,
+)
 from tests.ingest.helpers import query
 from tests.manifests.workbooks import PRESS_HEADERS, write_xlsx
 
@@ -45,7 +49,7 @@ def _row(pid: str, n: int, **extra) -> list:
 
 
 def _ingest(conn: psycopg.Connection, path: Path, key: str | None = None):
-    record = ingest.record_file(
+    record = landing.record_file(
         conn,
         partition_key=key or path.name,
         path=path,
@@ -56,8 +60,8 @@ def _ingest(conn: psycopg.Connection, path: Path, key: str | None = None):
     )
     if record.status == "skipped":
         return record, None
-    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
-    return record, ingest.derive_work_items(conn, record)
+    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    return record, work_items.derive_work_items(conn, record)
 
 
 @pytest.fixture
@@ -113,7 +117,7 @@ def test_unknown_lookup_values_are_kept_as_text_with_no_id(
 
 def test_landing_is_all_or_nothing(conn: psycopg.Connection, tmp_path: Path) -> None:
     path = _press(tmp_path / "NBCU_y.xlsx", [_row("SH1", 1)])
-    record = ingest.record_file(
+    record = landing.record_file(
         conn,
         partition_key="k",
         path=path,
@@ -150,7 +154,7 @@ def test_landing_is_all_or_nothing(conn: psycopg.Connection, tmp_path: Path) -> 
         raise OSError("disk vanished mid-file")
 
     with pytest.raises(OSError), conn.transaction():
-        ingest._copy_rows(conn, record.id, rows_then_crash())
+        landing._copy_rows(conn, record.id, rows_then_crash())
     assert conn.execute("SELECT count(*) FROM smartcrop_inputfiles").fetchone() == (0,)
 
 
@@ -159,7 +163,7 @@ def test_a_failed_file_fixed_and_resent_is_ingested(
 ) -> None:
     broken = tmp_path / "NBCU_z.xlsx"
     broken.write_bytes(b"PK\x03\x04 this is not a workbook")
-    record = ingest.record_file(
+    record = landing.record_file(
         conn,
         partition_key="first",
         path=broken,
@@ -168,9 +172,9 @@ def test_a_failed_file_fixed_and_resent_is_ingested(
         source_path=str(broken),
         source_modified=None,
     )
-    with pytest.raises(ingest.ManifestError):
-        ingest.land_rows(conn, record, broken, DEFAULT_PROVIDER_FILE_TYPE)
-    ingest.mark_failed(conn, record.id, "not a readable workbook")
+    with pytest.raises(ManifestError):
+        landing.land_rows(conn, record, broken, DEFAULT_PROVIDER_FILE_TYPE)
+    landing.mark_failed(conn, record.id, "not a readable workbook")
     (tmp_path / "fixed").mkdir()
     fixed = _press(tmp_path / "fixed" / "NBCU_z.xlsx", [_row("SH9", 1)])
     _, derived = _ingest(conn, fixed, key="second")
@@ -281,7 +285,7 @@ def test_rows_land_linked_and_are_written_once(
     conn: psycopg.Connection, tmp_path: Path
 ) -> None:
     record, derived = _ingest(conn, _file_a(tmp_path))
-    assert derived == ingest.DerivationResult(3, 2, 5)
+    assert derived == work_items.DerivationResult(3, 2, 5)
     _assert_linked(conn, record.id)
     assert _links(conn, record.id)[3] == (5, None, False)  # the rejected row
     # Linked as they landed: deriving rewrote none of them.
@@ -298,7 +302,7 @@ def test_a_pair_already_known_is_linked_to_the_existing_item(
     first, _ = _ingest(conn, _file_a(tmp_path))
     before = _links(conn, first.id)
     second, derived = _ingest(conn, _file_b(tmp_path))
-    assert derived == ingest.DerivationResult(2, 2, 4)
+    assert derived == work_items.DerivationResult(2, 2, 4)
     _assert_linked(conn, second.id)
     assert _links(conn, first.id) == before
     known = conn.execute(
@@ -316,7 +320,7 @@ def test_deriving_again_writes_nothing_and_counts_the_same(
     _ingest(conn, _file_a(tmp_path))
     record, derived = _ingest(conn, _file_b(tmp_path))
     links, versions = _links(conn, record.id), _row_versions(conn, record.id)
-    assert ingest.derive_work_items(conn, record) == derived
+    assert work_items.derive_work_items(conn, record) == derived
     assert _links(conn, record.id) == links
     assert _row_versions(conn, record.id) == versions
     assert conn.execute("SELECT count(*) FROM smartcrop_programimage").fetchone() == (
@@ -330,8 +334,8 @@ def test_landing_again_after_deriving_keeps_the_items(
     path = _file_a(tmp_path)
     record, derived = _ingest(conn, path)
     items = conn.execute("SELECT * FROM smartcrop_programimage ORDER BY id").fetchall()
-    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
-    assert ingest.derive_work_items(conn, record) == derived
+    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    assert work_items.derive_work_items(conn, record) == derived
     _assert_linked(conn, record.id)
     assert (
         conn.execute("SELECT * FROM smartcrop_programimage ORDER BY id").fetchall()
@@ -345,7 +349,7 @@ def test_rows_landed_without_links_are_linked(
     # As the previous version landed them: no link, no duplicate flag.
     _ingest(conn, _file_a(tmp_path))
     path = _file_b(tmp_path)
-    record = ingest.record_file(
+    record = landing.record_file(
         conn,
         partition_key=path.name,
         path=path,
@@ -354,13 +358,15 @@ def test_rows_landed_without_links_are_linked(
         source_path=str(path),
         source_modified=None,
     )
-    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
     conn.execute(
         "UPDATE smartcrop_inputfiles SET programimageid = NULL, isduplicate = false"
         " WHERE uploadfileid = %s",
         (record.id,),
     )
-    assert ingest.derive_work_items(conn, record) == ingest.DerivationResult(2, 2, 4)
+    assert work_items.derive_work_items(conn, record) == work_items.DerivationResult(
+        2, 2, 4
+    )
     _assert_linked(conn, record.id)
 
 
@@ -369,7 +375,7 @@ def test_a_reserved_id_already_in_use_is_repaired(
 ) -> None:
     _ingest(conn, _file_a(tmp_path))
     path = _file_b(tmp_path)
-    record = ingest.record_file(
+    record = landing.record_file(
         conn,
         partition_key=path.name,
         path=path,
@@ -378,7 +384,7 @@ def test_a_reserved_id_already_in_use_is_repaired(
         source_path=str(path),
         source_modified=None,
     )
-    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
     # Row 2 of file b (SH3/1) given the id of another pair's work item.
     (taken,) = conn.execute("SELECT min(id) FROM smartcrop_programimage").fetchone()
     conn.execute(
@@ -386,7 +392,9 @@ def test_a_reserved_id_already_in_use_is_repaired(
         " WHERE uploadfileid = %s AND rownumber = 2",
         (taken, record.id),
     )
-    assert ingest.derive_work_items(conn, record) == ingest.DerivationResult(2, 2, 4)
+    assert work_items.derive_work_items(conn, record) == work_items.DerivationResult(
+        2, 2, 4
+    )
     _assert_linked(conn, record.id)
     pairs = conn.execute(
         "SELECT count(*), count(DISTINCT (link_object_id, imageurl))"
@@ -398,12 +406,12 @@ def test_a_reserved_id_already_in_use_is_repaired(
 def test_item_ids_are_reserved_in_order_even_when_not_consecutive(
     conn: psycopg.Connection, tmp_path: Path
 ) -> None:
-    assert list(ingest._reserve_item_ids(conn, 3)) == [1, 2, 3]
+    assert list(landing._reserve_item_ids(conn, 3)) == [1, 2, 3]
     # Ids taken by other sessions in between leave gaps; here the sequence makes them.
     conn.execute("ALTER SEQUENCE smartcrop_programimage_id_seq INCREMENT BY 3")
-    assert list(ingest._reserve_item_ids(conn, 3)) == [6, 9, 12]
+    assert list(landing._reserve_item_ids(conn, 3)) == [6, 9, 12]
     record, derived = _ingest(conn, _file_a(tmp_path))
-    assert derived == ingest.DerivationResult(3, 2, 5)
+    assert derived == work_items.DerivationResult(3, 2, 5)
     _assert_linked(conn, record.id)
     assert len(_row_versions(conn, record.id)) == 1
 
@@ -415,7 +423,7 @@ def test_every_accepted_row_has_its_work_item_once_derived(
     conn: psycopg.Connection, tmp_path: Path
 ) -> None:
     _ingest(conn, _file_a(tmp_path))  # partition: the file's name
-    found = ingest.unlinked_rows(conn, ["NBCU_links_a.xlsx"])
+    found = work_items.unlinked_rows(conn, ["NBCU_links_a.xlsx"])
     # 5 accepted rows (the rejected one is not judged), all linked.
     assert (found.passed, found.files, found.accepted_rows) == (True, 1, 5)
     assert found.first_unlinked == []
@@ -433,7 +441,7 @@ def test_a_deleted_work_item_leaves_its_rows_unlinked(
         " AND imageurl = 'https://press.example.com/SH1/2.jpg'"
     )
 
-    found = ingest.unlinked_rows(conn, ["NBCU_links_a.xlsx"])
+    found = work_items.unlinked_rows(conn, ["NBCU_links_a.xlsx"])
 
     assert not found.passed
     assert (found.accepted_rows, found.unlinked_rows) == (5, 2)
@@ -444,7 +452,7 @@ def test_a_deleted_work_item_leaves_its_rows_unlinked(
     ]
     assert found.first_unlinked[0].image_url == "https://press.example.com/SH1/2.jpg"
     # Every file, when no partition is given.
-    every = ingest.unlinked_rows(conn, None)
+    every = work_items.unlinked_rows(conn, None)
     assert (every.files, every.accepted_rows, every.unlinked_rows) == (2, 9, 3)
     assert every.unlinked_by_file == {"NBCU_links_a.xlsx": 2, "WBD_links_b.xlsx": 1}
 
@@ -453,7 +461,7 @@ def test_rows_landed_without_work_items_fail_the_check(
     conn: psycopg.Connection, tmp_path: Path
 ) -> None:
     path = _file_b(tmp_path)
-    record = ingest.record_file(
+    record = landing.record_file(
         conn,
         partition_key=path.name,
         path=path,
@@ -462,14 +470,14 @@ def test_rows_landed_without_work_items_fail_the_check(
         source_path=str(path),
         source_modified=None,
     )
-    ingest.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
 
-    landed = ingest.unlinked_rows(conn, [path.name])
+    landed = work_items.unlinked_rows(conn, [path.name])
     # Each row names the id reserved for it, but no item has that id yet.
     assert (landed.passed, landed.accepted_rows, landed.unlinked_rows) == (False, 4, 4)
     assert all(r.linked_to is not None for r in landed.first_unlinked)
 
-    ingest.derive_work_items(conn, record)
-    assert ingest.unlinked_rows(conn, [path.name]).passed
+    work_items.derive_work_items(conn, record)
+    assert work_items.unlinked_rows(conn, [path.name]).passed
     # A partition with no file is nothing to check.
-    assert ingest.unlinked_rows(conn, ["GHOST.xlsx-0000000000"]).files == 0
+    assert work_items.unlinked_rows(conn, ["GHOST.xlsx-0000000000"]).files == 0

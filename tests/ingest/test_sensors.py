@@ -15,8 +15,8 @@ from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey
 
 from assets.ingestion import manifest_partitions
 from pipelines import sensors
-from smartcrop.acquire import Locator
 from smartcrop.db import libpq_url
+from smartcrop.ingestion.acquire import Locator
 from tests.ingest.helpers import (
     EXPECTED,
     SAMPLES,

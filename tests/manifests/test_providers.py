@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartcrop.manifests import (
+from smartcrop.ingestion.manifests import (
     DEFAULT_PROVIDER_FILE_TYPE,
     GROUP_LAYOUTS,
     LAYOUTS,

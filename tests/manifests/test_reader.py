@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from smartcrop.manifests import (
+from smartcrop.ingestion.manifests import (
     DEFAULT_PROVIDER_FILE_TYPE,
     NO_HEADER_ROW,
     NOT_READABLE,
@@ -394,7 +394,7 @@ def test_email_layout(tmp_path: Path) -> None:
 _ABSURD = """
 import sys
 from openpyxl import Workbook
-from smartcrop.manifests import ManifestError, detect_provider, open_manifest
+from smartcrop.ingestion.manifests import ManifestError, detect_provider, open_manifest
 book = Workbook()
 sheet = book.active
 sheet.append(["Program ID", "Program Title", "Image URL"])

@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from smartcrop.lookups import image_type_id, language_id
-from smartcrop.manifests import LAYOUTS, Layout, ParsedRow
-from smartcrop.manifests.rows import (
+from smartcrop.ingestion.manifests import LAYOUTS, Layout, ParsedRow
+from smartcrop.ingestion.manifests.rows import (
     IMAGE_NOTES_DEFAULT,
     IMAGE_URL_NOT_HTTP,
     MAX_LENGTHS,
@@ -33,6 +32,7 @@ from smartcrop.manifests.rows import (
     parse_dimension,
     parse_row,
 )
+from smartcrop.lookups import image_type_id, language_id
 
 
 def _reference_is_http_url(url: str) -> bool:

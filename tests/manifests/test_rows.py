@@ -5,14 +5,14 @@ import datetime as dt
 
 import pytest
 
-from smartcrop.manifests import LAYOUTS, ParsedRow
-from smartcrop.manifests.rows import (
+from smartcrop.ingestion.manifests import LAYOUTS, ParsedRow
+from smartcrop.ingestion.manifests.rows import (
     cell_text,
     is_http_url,
     parse_dimension,
     parse_row,
 )
-from smartcrop.manifests.tmdb import tmdb_image_url
+from smartcrop.ingestion.manifests.tmdb import tmdb_image_url
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smartcrop.manifests import (
+from smartcrop.ingestion.manifests import (
     DEFAULT_PROVIDER_FILE_TYPE,
     ManifestError,
     ParsedRow,

@@ -16,8 +16,8 @@ import httpx
 import psycopg
 import pytest
 
-from smartcrop import ingest
 from smartcrop.db import libpq_url
+from smartcrop.ingestion import landing
 from tests.ingest.helpers import query
 from tests.reliability import corpus
 from tests.reliability.live_api import SMARTCROP, api_process, write_config
@@ -31,13 +31,13 @@ def test_the_checksum_lock_lets_one_of_many_simultaneous_records_win(
     path = tmp_path / "NBCU_same.xlsx"
     path.write_bytes(corpus.good("SH7C", 5))
     barrier = threading.Barrier(12)
-    records: list[ingest.FileRecord] = []
+    records: list[landing.FileRecord] = []
 
     def deliver(n: int) -> None:
         with psycopg.connect(libpq_url(db_url), autocommit=True) as conn:
             barrier.wait()
             records.append(
-                ingest.record_file(
+                landing.record_file(
                     conn,
                     partition_key=f"delivery-{n}",
                     path=path,

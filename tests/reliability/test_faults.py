@@ -336,7 +336,7 @@ def test_database_restarted_during_ingestion(own_pg: OwnPostgres, tmp_path) -> N
 def test_the_api_answers_503_while_the_database_is_down_and_recovers(
     own_pg: OwnPostgres, settings_for
 ) -> None:
-    from smartcrop.users import create_user  # noqa: PLC0415
+    from smartcrop.identity.users import create_user  # noqa: PLC0415
 
     db_url = own_pg.create_migrated_database()
     from sqlalchemy import create_engine  # noqa: PLC0415

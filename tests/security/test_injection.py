@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 from fastapi.testclient import TestClient
 
-from smartcrop import ingest
 from smartcrop.db import libpq_url
-from smartcrop.manifests import DEFAULT_PROVIDER_FILE_TYPE
+from smartcrop.ingestion import landing, work_items
+from smartcrop.ingestion.manifests import DEFAULT_PROVIDER_FILE_TYPE
 from tests.ingest.helpers import SAMPLES
 from tests.security.openapi_requests import operations
 from tests.security.routes import NO_ENVELOPE
@@ -53,7 +53,7 @@ def seed_work_items(db_url: str, tmp: Path) -> int:
     path.write_bytes((SAMPLES / path.name).read_bytes())
     groups = {k: dict(v) for k, v in DEFAULT_PROVIDER_FILE_TYPE.items()}
     with psycopg.connect(libpq_url(db_url), autocommit=True) as conn:
-        record = ingest.record_file(
+        record = landing.record_file(
             conn,
             partition_key="seed",
             path=path,
@@ -62,8 +62,8 @@ def seed_work_items(db_url: str, tmp: Path) -> int:
             source_path=str(path),
             source_modified=None,
         )
-        ingest.land_rows(conn, record, path, groups)
-        return ingest.derive_work_items(conn, record).ingested_items
+        landing.land_rows(conn, record, path, groups)
+        return work_items.derive_work_items(conn, record).ingested_items
 
 
 def _snapshot(db_url: str) -> dict[str, object]:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from smartcrop.auth import issue_token, signing_secret
+from smartcrop.identity.tokens import issue_token, signing_secret
 from tests.security.routes import (
     NO_ENVELOPE,
     OPEN_PATHS,

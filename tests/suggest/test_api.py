@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from samples.demo import scenes
 from smartcrop.lookups import ASPECT_RATIOS
 from smartcrop.renditions.validation import AspectRatioSpec, CropBox, check_crop_box
-from smartcrop.suggest import scenes
 from tests.ingest.helpers import query
 from tests.suggest.image_server import Route, encode, serve
 from tests.support.recording_server import allowing

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dagster import AssetKey, DagsterEventType, build_run_status_sensor_context
 
-from smartcrop.suggest import scenes
+from samples.demo import scenes
 from tests.ingest.helpers import query
 from tests.manifests.workbooks import PRESS_HEADERS, press_row, write_xlsx
 from tests.suggest.image_server import Route, encode, serve

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from samples.demo import scenes
 from smartcrop.lookups import ASPECT_RATIOS
 from smartcrop.renditions.validation import AspectRatioSpec, CropBox, check_crop_box
-from smartcrop.suggest import engine, scenes
+from smartcrop.suggest import engine
 from smartcrop.suggest.boxes import Box
 from smartcrop.suggest.faces import detect_faces
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from smartcrop.suggest import scenes
+from samples.demo import scenes
 from smartcrop.suggest.fetch import FetchLimits, fetch_image
 from tests.suggest.image_server import Route, encode, serve
 from tests.support.recording_server import policy_allowing

@@ -1,6 +1,6 @@
 """Fixtures for API tests: a real app on a fresh database, users, real tokens.
 
-``make_user`` writes users straight through ``smartcrop.users.create_user`` (as the
+``make_user`` writes users straight through ``smartcrop.identity.create_user`` (as the
 CLI does); ``token_for`` then logs in through ``POST /user/Login`` for real, so every
 test that uses a token also exercises login and the signed-token path.
 """
@@ -17,7 +17,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from smartcrop.users import create_user
+from smartcrop.identity.users import create_user
 
 DEFAULT_PASSWORD = "a long test passphrase"
 

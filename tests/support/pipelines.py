@@ -24,7 +24,7 @@ from dagster import (
 
 from assets.ingestion import manifest_partitions
 from pipelines.definitions import build_definitions
-from smartcrop.acquire import Locator
+from smartcrop.ingestion.acquire import Locator
 from smartcrop.settings import Settings, load_settings
 
 # A port with no listener (9, discard): what tests/config.test.yml names too.

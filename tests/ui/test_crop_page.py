@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from api.app import create_app
-from smartcrop.suggest import scenes
+from samples.demo import scenes
 from tests.api.workflow_support import live_server
 from tests.ingest.helpers import query
 from tests.suggest.image_server import Route, encode, serve

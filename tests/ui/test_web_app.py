@@ -24,8 +24,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from smartcrop.identity.users import create_user
 from smartcrop.settings import load_settings
-from smartcrop.users import create_user
 from tests.api.workflow_support import live_server, rendition
 from tests.ingest.helpers import query
 from tests.support.postgres import fresh_database

@@ -1,12 +1,12 @@
 """A save routes finished work with the QA toggle and rules read in one statement,
-exactly as smartcrop.routing.qa_route decides (tests/test_routing.py)."""
+exactly as smartcrop.workflow.qa_routing.qa_route decides (tests/test_routing.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, event, text
 
 from smartcrop import identity
-from smartcrop.routing import qa_route
+from smartcrop.workflow.qa_routing import qa_route
 from smartcrop.workflow.save import default_qa_route
 from tests.workflow.factory import sessions
 

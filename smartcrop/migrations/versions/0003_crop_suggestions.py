@@ -7,7 +7,7 @@ Create Date: 2026-11-26
 ``smartcrop_cropsuggestion`` holds the suggested box of each (source image, aspect
 ratio), with its score and the method that found it; ``smartcrop_imagefetch`` the
 last attempt to fetch a source image for analysis (``ok``, or ``failed`` with the
-reason). Generated from ``smartcrop/db/suggestion_models.py``; a test checks that
+reason). Generated from ``smartcrop/db/models/suggestions.py``; a test checks that
 both agree.
 """
 

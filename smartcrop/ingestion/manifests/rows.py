@@ -17,8 +17,8 @@ from operator import itemgetter
 from typing import Any
 from urllib.parse import urlsplit
 
+from smartcrop.ingestion.manifests.layout import Layout, as_given
 from smartcrop.lookups import image_type_id, language_id
-from smartcrop.manifests.layout import Layout, as_given
 
 RIGHTS_NAME_DEFAULT = "Provider Supplied"
 IMAGE_NOTES_DEFAULT = ""

@@ -15,11 +15,15 @@ from typing import Any
 
 from python_calamine import CalamineSheet, CalamineWorkbook
 
-from smartcrop.manifests.errors import NO_HEADER_ROW, NOT_READABLE, ManifestError
-from smartcrop.manifests.layout import Layout
-from smartcrop.manifests.preflight import check_workbook
-from smartcrop.manifests.providers import LAYOUTS, ProviderMatch
-from smartcrop.manifests.rows import (
+from smartcrop.ingestion.manifests.errors import (
+    NO_HEADER_ROW,
+    NOT_READABLE,
+    ManifestError,
+)
+from smartcrop.ingestion.manifests.layout import Layout
+from smartcrop.ingestion.manifests.preflight import check_workbook
+from smartcrop.ingestion.manifests.providers import LAYOUTS, ProviderMatch
+from smartcrop.ingestion.manifests.rows import (
     PARSED_FIELDS,
     Cell,
     ParsedRow,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartcrop.manifests.layout import Layout
+from smartcrop.ingestion.manifests.layout import Layout
 
 LAYOUT = Layout(
     name="email",

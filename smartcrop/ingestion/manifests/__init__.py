@@ -8,15 +8,15 @@ Plain Python (no dagster, fastapi or database): the ingest step and the API call
         ...  # row.reject_reason is None for a row to ingest
 """
 
-from smartcrop.manifests.errors import (
+from smartcrop.ingestion.manifests.errors import (
     FAILURE_KINDS,
     NO_HEADER_ROW,
     NO_PROVIDER_PREFIX,
     NOT_READABLE,
     ManifestError,
 )
-from smartcrop.manifests.layout import Layout
-from smartcrop.manifests.providers import (
+from smartcrop.ingestion.manifests.layout import Layout
+from smartcrop.ingestion.manifests.providers import (
     DEFAULT_PROVIDER_FILE_TYPE,
     GROUP_LAYOUTS,
     LAYOUTS,
@@ -25,13 +25,17 @@ from smartcrop.manifests.providers import (
     is_manifest_name,
     require_provider,
 )
-from smartcrop.manifests.reader import HEADER_SEARCH_ROWS, Manifest, open_manifest
-from smartcrop.manifests.rows import (
+from smartcrop.ingestion.manifests.reader import (
+    HEADER_SEARCH_ROWS,
+    Manifest,
+    open_manifest,
+)
+from smartcrop.ingestion.manifests.rows import (
     IMAGE_NOTES_DEFAULT,
     RIGHTS_NAME_DEFAULT,
     ParsedRow,
 )
-from smartcrop.manifests.tmdb import TMDB_IMAGE_BASE_URL
+from smartcrop.ingestion.manifests.tmdb import TMDB_IMAGE_BASE_URL
 
 __all__ = [
     "DEFAULT_PROVIDER_FILE_TYPE",

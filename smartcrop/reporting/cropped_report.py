@@ -1,4 +1,4 @@
-"""Dashboard numbers and the cropped-image report (contract 4.2 and 4.4).
+"""The cropped-image report (contract 4.4): pages and the streamed XLSX.
 
 The SQL lives in the database (``view_smartcrop_total``,
 ``view_smartcrop_providerlist_total``, ``fncroppedimagereports``; migrations 0002 and
@@ -18,30 +18,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from smartcrop import xlsx_stream
 from smartcrop.errors import InvalidInput
-
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 500
-
-TOTAL_FIELDS = (
-    ("TotalImages", "totalimages"),
-    ("PendingOperator", "pendingoperator"),
-    ("PendingQA", "pendingqa"),
-    ("Completed", "completed"),
-    ("Rejected", "rejected"),
-    ("Locked", "locked"),
-    ("Exported", "exported"),
-)
-
-PROVIDER_FIELDS = (
-    ("ProviderName", "providername"),
-    ("TotalImages", "totalimages"),
-    ("PendingOperator", "pendingoperator"),
-    ("PendingQA", "pendingqa"),
-    ("Completed", "completed"),
-    ("Rejected", "rejected"),
-)
+from smartcrop.reporting import xlsx_stream
+from smartcrop.reporting.paging import Paging
 
 # Contract name -> column of fncroppedimagereports, in the contract's order.
 REPORT_FIELDS = (
@@ -62,22 +41,6 @@ REPORT_SHEET = "CroppedImageReport"
 
 
 @dataclass(frozen=True)
-class Paging:
-    number: int = 1
-    size: int = DEFAULT_PAGE_SIZE
-
-    def __post_init__(self) -> None:
-        if self.number < 1:
-            raise InvalidInput("pageNumber must be 1 or more")
-        if not 1 <= self.size <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
-
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.size
-
-
-@dataclass(frozen=True)
 class ReportFilters:
     from_date: date | None = None
     to_date: date | None = None
@@ -95,27 +58,6 @@ class ReportFilters:
             "provider": (self.provider_name or "").strip() or None,
             "user_id": self.user_id,
         }
-
-
-def totals(session: Session) -> dict[str, int]:
-    """The dashboard totals, exact: added up from the counts the moves keep."""
-    row = session.execute(text("SELECT * FROM view_smartcrop_total")).mappings().one()
-    return {name: int(row[column]) for name, column in TOTAL_FIELDS}
-
-
-def provider_list(session: Session, paging: Paging) -> tuple[list[dict[str, Any]], int]:
-    total = session.scalar(
-        text("SELECT count(*) FROM view_smartcrop_providerlist_total")
-    )
-    rows = session.execute(
-        text(
-            "SELECT * FROM view_smartcrop_providerlist_total"
-            " ORDER BY providername LIMIT :limit OFFSET :offset"
-        ),
-        {"limit": paging.size, "offset": paging.offset},
-    ).mappings()
-    items = [{name: row[column] for name, column in PROVIDER_FIELDS} for row in rows]
-    return items, int(total or 0)
 
 
 _REPORT_FROM = (
@@ -297,22 +239,3 @@ def cropped_image_report_xlsx(
 
 
 # The lookups as the frontend lists them: (table, JSON name of the text column).
-LOOKUPS: dict[str, tuple[str, str, str]] = {
-    "image_type": ("smartcrop_imagetype_lookup", "title", "Title"),
-    "image_language": ("smartcrop_imagelanguage_lookup", "title", "Title"),
-    "reject_reason": ("smartcrop_rejectreason_lookup", "reason", "Reason"),
-    "aspect_ratio": ("smartcrop_aspectratio_lookup", "title", "Title"),
-}
-
-
-def lookup_rows(session: Session, kind: str) -> list[dict[str, Any]]:
-    """One lookup table's rows as ``{"Id", "Title"|"Reason"}``, ordered by id.
-
-    Read from the database, not the seed constants: the rows there are what the
-    foreign keys accept.
-    """
-    table, column, name = LOOKUPS[kind]
-    rows = session.execute(
-        text(f"SELECT id, {column} FROM {table} ORDER BY id")  # noqa: S608
-    )
-    return [{"Id": row[0], name: row[1]} for row in rows]

@@ -1,8 +1,4 @@
-"""Models of the crop suggestions (migration 0003), on the schema's one ``Base``.
-
-``smartcrop.db.models`` imports this module at its end, so ``Base.metadata`` (which
-Alembic and the schema test compare with the database) holds these tables too.
-"""
+"""Crop suggestions and image fetches (migration 0003)."""
 
 from __future__ import annotations
 
@@ -24,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartcrop.db.models import Base
+from smartcrop.db.models.base import Base
 
 
 class CropSuggestion(Base):

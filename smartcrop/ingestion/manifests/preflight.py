@@ -22,7 +22,7 @@ from typing import IO
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from smartcrop.manifests.errors import NOT_READABLE, ManifestError
+from smartcrop.ingestion.manifests.errors import NOT_READABLE, ManifestError
 
 # 5 million cells is 25 columns x 200,000 rows: far beyond any real manifest, and
 # about 160 MB in calamine's grid.

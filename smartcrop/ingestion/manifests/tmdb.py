@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from smartcrop.manifests.layout import Layout
+from smartcrop.ingestion.manifests.layout import Layout
 
 TMDB_IMAGE_BASE_URL = "https://image.tmdb.org/t/p/original"
 

@@ -25,9 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from smartcrop import acquire
-from smartcrop.acquire import Locator, utc_from_timestamp
-from smartcrop.manifests import is_manifest_name
+from smartcrop.ingestion import acquire
+from smartcrop.ingestion.acquire import Locator, utc_from_timestamp
+from smartcrop.ingestion.manifests import is_manifest_name
 from smartcrop.settings import Settings
 from smartcrop.transfer import RemoteFile, TransferError
 from smartcrop.transfer import s3 as s3_transfer

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smartcrop import acquire, ingest
-from smartcrop.manifests import is_manifest_name
+from smartcrop.ingestion import acquire, landing
+from smartcrop.ingestion.manifests import is_manifest_name
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -61,18 +61,18 @@ def plan_files(
         # Shown, stored and used as a tag: bytes that are not UTF-8 become U+FFFD.
         name = acquire.readable(path.name)
         if not path.is_file():
-            done[name] = ingest.outcome("failed", error=f"{path} is not a file")
+            done[name] = landing.outcome("failed", error=f"{path} is not a file")
             continue
         if not is_manifest_name(name):
-            done[name] = ingest.outcome(
+            done[name] = landing.outcome(
                 "ignored", error="only .xlsx files are ingested"
             )
             continue
-        key = acquire.partition_key(name, f"{source}|{ingest.file_checksum(path)}")
-        known = ingest.file_record(conn, key)
+        key = acquire.partition_key(name, f"{source}|{landing.file_checksum(path)}")
+        known = landing.file_record(conn, key)
         if known is not None and known.status == "ingested":
             # The same file given again: nothing to do, and nothing new from it.
-            done[name] = ingest.outcome(
+            done[name] = landing.outcome(
                 "skipped", error=f"already ingested (partition {key})"
             )
             continue

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from smartcrop.manifests import email, press_site, sling, tmdb
-from smartcrop.manifests.errors import NO_PROVIDER_PREFIX, ManifestError
-from smartcrop.manifests.layout import Layout
+from smartcrop.ingestion.manifests import email, press_site, sling, tmdb
+from smartcrop.ingestion.manifests.errors import NO_PROVIDER_PREFIX, ManifestError
+from smartcrop.ingestion.manifests.layout import Layout
 
 LAYOUTS: Mapping[str, Layout] = MappingProxyType(
     {

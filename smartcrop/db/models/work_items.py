@@ -1,0 +1,187 @@
+"""The work items, their renditions and the audit trail of every move."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartcrop.db.models.base import Base, now_column
+
+
+class ProgramImage(Base):
+    """One source image of a programme: the unit of operator and QA work."""
+
+    __tablename__ = "smartcrop_programimage"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    link_object_id: Mapped[str] = mapped_column(String(64))
+    providername: Mapped[str] = mapped_column(String(64))
+    programtitle: Mapped[str | None] = mapped_column(Text)
+    episodetitle: Mapped[str | None] = mapped_column(Text)
+    season: Mapped[str | None] = mapped_column(String(32))
+    episode: Mapped[str | None] = mapped_column(String(32))
+    imageurl: Mapped[str] = mapped_column(Text)
+    imagetypeid: Mapped[int | None] = mapped_column(
+        ForeignKey("smartcrop_imagetype_lookup.id")
+    )
+    imagetype: Mapped[str | None] = mapped_column(Text)
+    languageid: Mapped[int | None] = mapped_column(
+        ForeignKey("smartcrop_imagelanguage_lookup.id")
+    )
+    language: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    rights: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    currentstate: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    lockedby: Mapped[int | None] = mapped_column(ForeignKey("smartcrop_user.id"))
+    lockedat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejectreasonid: Mapped[int | None] = mapped_column(
+        ForeignKey("smartcrop_rejectreason_lookup.id")
+    )
+    uploadfileid: Mapped[int | None] = mapped_column(
+        ForeignKey("smartcrop_upload_files.id", ondelete="SET NULL")
+    )
+    croppedby: Mapped[int | None] = mapped_column(ForeignKey("smartcrop_user.id"))
+    croppedat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewedby: Mapped[int | None] = mapped_column(ForeignKey("smartcrop_user.id"))
+    reviewedat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completedby: Mapped[int | None] = mapped_column(ForeignKey("smartcrop_user.id"))
+    completedat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outputfilename: Mapped[str | None] = mapped_column(String(256))
+    exportedat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    createdat: Mapped[datetime] = now_column()
+    updatedat: Mapped[datetime] = now_column()
+    __table_args__ = (
+        UniqueConstraint("link_object_id", "imageurl"),
+        CheckConstraint("status IN (1, 2, 3, 4)", "status"),
+        CheckConstraint("currentstate IN (0, 1)", "currentstate"),
+        # A locked row always names its owner, a free one never does.
+        CheckConstraint(
+            "(currentstate = 1) = (lockedby IS NOT NULL AND lockedat IS NOT NULL)",
+            "lock_owner",
+        ),
+        CheckConstraint("status <> 4 OR rejectreasonid IS NOT NULL", "reject_reason"),
+        CheckConstraint("outputfilename IS NULL OR status = 3", "exported_completed"),
+        CheckConstraint(
+            "(width IS NULL OR width > 0) AND (height IS NULL OR height > 0)", "size"
+        ),
+        # The operator queue: free rows, oldest first per provider. Claims match the
+        # provider case-insensitively, so the index holds the lower() form.
+        Index(
+            "ix_smartcrop_programimage_operator_queue",
+            func.lower(providername),
+            "createdat",
+            "link_object_id",
+            postgresql_where=text("status = 1 AND currentstate = 0"),
+        ),
+        Index(
+            "ix_smartcrop_programimage_qa_queue",
+            "createdat",
+            "link_object_id",
+            postgresql_where=text("status = 2 AND currentstate = 0"),
+        ),
+        Index(
+            "ix_smartcrop_programimage_locks",
+            "lockedby",
+            "lockedat",
+            postgresql_where=text("currentstate = 1"),
+        ),
+        # The nightly manifest: completed rows not yet shipped.
+        Index(
+            "ix_smartcrop_programimage_export_queue",
+            "link_object_id",
+            "id",
+            postgresql_where=text("status = 3 AND outputfilename IS NULL"),
+        ),
+        Index("ix_smartcrop_programimage_link_object_id", "link_object_id"),
+        # Names already used; the rows still to export are in the queue index.
+        Index(
+            "ix_smartcrop_programimage_outputfilename",
+            "outputfilename",
+            postgresql_where=text("outputfilename IS NOT NULL"),
+        ),
+        # The report filtered by one user walks that user's work items.
+        Index(
+            "ix_smartcrop_programimage_croppedby",
+            "croppedby",
+            postgresql_where=text("croppedby IS NOT NULL"),
+        ),
+        Index(
+            "ix_smartcrop_programimage_reviewedby",
+            "reviewedby",
+            postgresql_where=text("reviewedby IS NOT NULL"),
+        ),
+    )
+
+
+class AspectRatioImage(Base):
+    """One rendition: a crop of a source image at one aspect ratio."""
+
+    __tablename__ = "smartcrop_aspectratioimages"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programimageid: Mapped[int] = mapped_column(
+        ForeignKey("smartcrop_programimage.id", ondelete="CASCADE")
+    )
+    link_object_id: Mapped[str] = mapped_column(String(64))
+    aspectratioid: Mapped[int] = mapped_column(
+        ForeignKey("smartcrop_aspectratio_lookup.id")
+    )
+    cropx: Mapped[int] = mapped_column(Integer)
+    cropy: Mapped[int] = mapped_column(Integer)
+    cropwidth: Mapped[int] = mapped_column(Integer)
+    cropheight: Mapped[int] = mapped_column(Integer)
+    storagekey: Mapped[str] = mapped_column(Text)
+    imageurl: Mapped[str] = mapped_column(Text)
+    filesize: Mapped[int | None] = mapped_column(Integer)
+    createdby: Mapped[int | None] = mapped_column(ForeignKey("smartcrop_user.id"))
+    createdat: Mapped[datetime] = now_column()
+    updatedby: Mapped[int | None] = mapped_column(ForeignKey("smartcrop_user.id"))
+    updatedat: Mapped[datetime] = now_column()
+    __table_args__ = (
+        UniqueConstraint("link_object_id", "aspectratioid", "programimageid"),
+        CheckConstraint("cropx >= 0 AND cropy >= 0", "origin"),
+        CheckConstraint("cropwidth > 0 AND cropheight > 0", "size"),
+        Index("ix_smartcrop_aspectratioimages_programimageid", "programimageid"),
+        Index("ix_smartcrop_aspectratioimages_updatedat", "updatedat"),
+    )
+
+
+class ProgramImageAudit(Base):
+    """Every state move of a work item. Append-only: nothing deletes these rows."""
+
+    __tablename__ = "smartcrop_programimage_audit"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # No foreign key: the audit outlives the rows it speaks of.
+    programimageid: Mapped[int] = mapped_column(BigInteger)
+    link_object_id: Mapped[str] = mapped_column(String(64))
+    userid: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    fromstatus: Mapped[int | None] = mapped_column(SmallInteger)
+    fromstate: Mapped[int | None] = mapped_column(SmallInteger)
+    tostatus: Mapped[int] = mapped_column(SmallInteger)
+    tostate: Mapped[int] = mapped_column(SmallInteger)
+    rejectreasonid: Mapped[int | None] = mapped_column(SmallInteger)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    createdat: Mapped[datetime] = now_column()
+    __table_args__ = (
+        Index("ix_smartcrop_programimage_audit_createdat", "createdat"),
+        Index("ix_smartcrop_programimage_audit_programimageid", "programimageid"),
+    )
