@@ -10,8 +10,9 @@ circle (the CLI once lived in ``smartcrop/`` and imported ``api``).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
 from pathlib import Path
+
+from tests.support.import_graph import OUR_PACKAGES, circles, feature_map, import_graph
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = REPO_ROOT / "smartcrop"
@@ -30,16 +31,6 @@ ABOVE_THE_DOMAIN = {
     "starlette",
     "uvicorn",
 }
-OUR_PACKAGES = ("smartcrop", "smartcrop_cli", "api", "pipelines", "assets", "resources")
-
-
-def _under_type_checking(tree: ast.AST) -> set[int]:
-    """Nodes inside ``if TYPE_CHECKING:``: imports for the type checker only."""
-    inside: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            inside.update(id(child) for child in ast.walk(node))
-    return inside
 
 
 def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
@@ -61,90 +52,6 @@ def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
         ):
             found.append((node.lineno, node.args[0].value))
     return found
-
-
-def module_name(root: Path, path: Path) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def import_graph(root: Path, packages: Iterable[str]) -> dict[str, set[str]]:
-    """Module -> the modules of ours it imports (at run time, anywhere in the file).
-
-    ``from a.b import c`` is an edge to ``a.b.c`` when that is a module, else to
-    ``a.b``; an import of a module we do not have climbs to its nearest package of
-    ours (``a.b.missing`` -> ``a.b``). Imports under ``if TYPE_CHECKING:`` never run
-    and are left out.
-    """
-    files = {
-        module_name(root, path): path
-        for package in packages
-        for path in (root / package).rglob("*.py")
-    }
-    graph: dict[str, set[str]] = {}
-    for name, path in files.items():
-        tree = ast.parse(path.read_text(), str(path))
-        skip = _under_type_checking(tree)
-        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-        targets: set[str] = set()
-        for node in ast.walk(tree):
-            if id(node) in skip:
-                continue
-            if isinstance(node, ast.Import):
-                targets.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    up = package[: len(package) - (node.level - 1)]
-                    base = ".".join(up + ([base] if base else []))
-                for alias in node.names:
-                    sub = f"{base}.{alias.name}"
-                    targets.add(sub if sub in files else base)
-        edges = set()
-        for target in targets:
-            while target and target not in files:
-                target = target.rpartition(".")[0]
-            if target and target != name:
-                edges.add(target)
-        graph[name] = edges
-    return graph
-
-
-def circles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected groups of more than one module (Tarjan), sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for other in sorted(graph.get(node, ())):
-            if other not in index:
-                visit(other)
-                low[node] = min(low[node], low[other])
-            elif other in on_stack:
-                low[node] = min(low[node], index[other])
-        if low[node] == index[node]:
-            group = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.append(member)
-                if member == node:
-                    break
-            if len(group) > 1:
-                found.append(sorted(group))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return sorted(found)
 
 
 def test_the_domain_imports_nothing_above_it() -> None:
@@ -198,3 +105,13 @@ def test_the_circle_check_finds_a_circle_through_a_package(tmp_path: Path) -> No
     assert graph["shop.orders"] == {"shop.orders.cart"}
     assert graph["shop.stock"] == set()
     assert circles(graph) == [["shop.orders.cart", "shop.orders.pricing"]]
+
+
+def test_the_architecture_doc_draws_the_features_as_they_import_each_other() -> None:
+    """docs/architecture.md's map is the one drawn from the imports: it stays true."""
+    drawn = feature_map(import_graph(REPO_ROOT, OUR_PACKAGES))
+    doc = (REPO_ROOT / "docs" / "architecture.md").read_text()
+    assert f"```mermaid\n{drawn}```" in doc, (
+        "docs/architecture.md's feature map is out of date; replace it with the output"
+        " of: python -m tests.support.import_graph\n" + drawn
+    )
