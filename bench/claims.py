@@ -24,8 +24,6 @@ claim; must be 0). Targets: p99 claim latency <= 50 ms, 0 duplicates.
 from __future__ import annotations
 
 import argparse
-import base64
-import io
 import os
 import statistics
 import sys
@@ -37,32 +35,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    BENCH_PASSWORD,
-    BenchDatabase,
-    ImageServer,
-    Stats,
+from bench.harness.child import run_child, script_main
+from bench.harness.claim_cycle import (
+    ASPECT_1X1,
+    SQL_CLAIM,
+    SQL_FINISH,
+    SQL_RENDITION,
+    finish_body,
+    tiny_png,
+)
+from bench.harness.cli import log, parse_args
+from bench.harness.config import write_config
+from bench.harness.database import BenchDatabase
+from bench.harness.images import ImageServer
+from bench.harness.profiling import maybe_profile, profiler_available
+from bench.harness.results import (
     Target,
     all_met,
-    api_server,
-    create_users,
     fmt,
-    log,
-    login,
     machine_info,
-    maybe_profile,
     missing_modules,
     not_yet_measurable,
-    parse_args,
-    percentile,
-    profiler_available,
-    run_child,
-    script_main,
-    seed_work_items,
     summary_line,
-    write_config,
     write_result,
 )
+from bench.harness.seed import BENCH_PASSWORD, create_users, seed_work_items
+from bench.harness.servers import api_server, login
+from bench.harness.timing import Stats, percentile
 
 NAME = "claims"
 MODULE = "bench.claims"
@@ -75,7 +74,6 @@ MAX_SECONDS = 120.0  # a loop still going then stops (bounded)
 SMOKE_PROGRAMMES = 12
 SMOKE_OPERATORS = 3
 TARGET_P99_MS = 50.0
-ASPECT_1X1 = 5
 
 NOISE = (
     "Absolute numbers are noisy: other engineers' test suites share this 2-core "
@@ -196,40 +194,6 @@ class CpuMeter:
         }
 
 
-def tiny_png(size: int = 8) -> str:
-    from PIL import Image  # noqa: PLC0415
-
-    out = io.BytesIO()
-    Image.new("RGB", (size, size), (200, 120, 40)).save(out, "PNG")
-    return base64.b64encode(out.getvalue()).decode("ascii")
-
-
-def finish_body(program_id: str, user_id: int, image_ids: list[int], png: str) -> dict:
-    """The SaveCropedImages body that finishes a claimed programme: one tiny 1x1
-    rendition per image, sent on to QA (Status 2)."""
-    return {
-        "ProgramId": program_id,
-        "UserId": user_id,
-        "Images": [
-            {
-                "ImageId": image_id,
-                "Status": 2,
-                "Renditions": [
-                    {
-                        "AspectRatioId": ASPECT_1X1,
-                        "X": 0,
-                        "Y": 0,
-                        "Width": 8,
-                        "Height": 8,
-                        "ImageBase64": png,
-                    }
-                ],
-            }
-            for image_id in image_ids
-        ],
-    }
-
-
 @dataclass
 class LoopResult:
     """What one loop (all operators of one run) did."""
@@ -342,42 +306,6 @@ def http_loop(
 # ---------------------------------------------------------------------------------
 # The baseline: the same loop as bare SQL with SKIP LOCKED
 # ---------------------------------------------------------------------------------
-
-# The oldest free programme, by its first free row (so two claims never split one
-# programme between them), skipping rows other claims hold; then all its free rows.
-SQL_CLAIM = """
-WITH pick AS (
-    SELECT q.link_object_id FROM smartcrop_programimage q
-    WHERE lower(q.providername) = lower(%(provider)s) AND q.status = 1
-      AND q.currentstate = 0
-      AND NOT EXISTS (
-        SELECT 1 FROM smartcrop_programimage o
-        WHERE o.link_object_id = q.link_object_id AND o.status = 1 AND o.id < q.id)
-    ORDER BY q.createdat, q.link_object_id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE smartcrop_programimage p
-SET currentstate = 1, lockedby = %(user)s, lockedat = now()
-FROM pick
-WHERE p.link_object_id = pick.link_object_id AND p.status = 1 AND p.currentstate = 0
-RETURNING p.id, p.link_object_id
-"""
-SQL_RENDITION = """
-INSERT INTO smartcrop_aspectratioimages (programimageid, link_object_id,
-    aspectratioid, cropx, cropy, cropwidth, cropheight, storagekey, imageurl,
-    filesize, createdby)
-SELECT id, link_object_id, %(ratio)s, 0, 0, 8, 8,
-       'bench/' || id || '/1x1.png', 'http://127.0.0.1:9/renditions/' || id,
-       %(size)s, %(user)s
-FROM smartcrop_programimage WHERE id = ANY(%(ids)s)
-"""
-SQL_FINISH = """
-UPDATE smartcrop_programimage
-SET status = 2, currentstate = 0, lockedby = NULL, lockedat = NULL,
-    croppedby = %(user)s, croppedat = now(), updatedat = now()
-WHERE id = ANY(%(ids)s) AND lockedby = %(user)s
-"""
 
 
 def sql_loop(

@@ -35,28 +35,24 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    REPO_ROOT,
-    BenchDatabase,
-    ImageServer,
-    Stats,
+from bench.harness.child import run_child, script_main
+from bench.harness.cli import log, parse_args
+from bench.harness.config import dagster_home, write_config
+from bench.harness.database import BenchDatabase
+from bench.harness.images import ImageServer
+from bench.harness.paths import REPO_ROOT
+from bench.harness.profiling import maybe_profile, profiler_available
+from bench.harness.results import (
     Target,
     all_met,
-    dagster_home,
     fmt,
-    log,
     machine_info,
-    maybe_profile,
-    parse_args,
-    profiler_available,
-    run_child,
-    script_main,
-    stop_process,
     summary_line,
-    write_config,
-    write_manifest,
     write_result,
 )
+from bench.harness.servers import stop_process
+from bench.harness.timing import Stats
+from bench.harness.xlsx import write_manifest
 
 NAME = "file_latency"
 MODULE = "bench.file_latency"

@@ -26,29 +26,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    MANIFEST_HEADERS,
-    TITLE_ROWS,
-    BenchDatabase,
-    ChildTimedOut,
-    Stats,
+from bench.harness.child import ChildTimedOut, run_child, script_main
+from bench.harness.cli import log, parse_args
+from bench.harness.config import dagster_home, write_config
+from bench.harness.database import BenchDatabase
+from bench.harness.manifest import MANIFEST_HEADERS, TITLE_ROWS
+from bench.harness.profiling import maybe_profile, profiler_available
+from bench.harness.results import (
     Target,
     all_met,
-    dagster_home,
     fmt,
-    log,
     machine_info,
-    maybe_profile,
-    parse_args,
-    profiler_available,
-    run_child,
-    script_main,
     summary_line,
-    write_config,
-    write_manifest,
-    write_manifest_in_child,
     write_result,
 )
+from bench.harness.timing import Stats
+from bench.harness.xlsx import write_manifest, write_manifest_in_child
 
 NAME = "ingest"
 FULL_ROWS = 100_000

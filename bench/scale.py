@@ -37,25 +37,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.claims import finish_body, tiny_png
-from bench.common import (
-    BenchDatabase,
+from bench.harness.child import script_main
+from bench.harness.claim_cycle import finish_body, tiny_png
+from bench.harness.cli import log, parse_args
+from bench.harness.config import write_config
+from bench.harness.database import BenchDatabase
+from bench.harness.results import (
     Target,
     all_met,
-    api_server,
-    create_users,
     fmt,
-    log,
-    login,
     machine_info,
-    parse_args,
-    percentile,
-    script_main,
-    seed_work_items,
     summary_line,
-    write_config,
     write_result,
 )
+from bench.harness.seed import create_users, seed_work_items
+from bench.harness.servers import api_server, login
+from bench.harness.timing import percentile
 
 NAME = "scale"
 FULL_SIZES = (100_000, 3_000_000)
