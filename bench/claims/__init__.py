@@ -1,0 +1,1 @@
+"""The claims benchmark: ``python -m bench.claims`` runs ``__main__``."""

@@ -1,0 +1,1 @@
+"""The file_latency benchmark: ``python -m bench.file_latency`` runs ``__main__``."""
