@@ -23,27 +23,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    BenchDatabase,
-    Server,
-    Stats,
-    api_server,
-    create_users,
+from bench.harness.cli import log, parse_args
+from bench.harness.config import write_config
+from bench.harness.database import BenchDatabase
+from bench.harness.load import load_loop
+from bench.harness.results import (
     fmt,
-    free_port,
-    load_loop,
-    log,
-    login,
     machine_info,
     missing_modules,
     not_yet_measurable,
-    parse_args,
-    percentile,
-    seed_work_items,
     summary_line,
-    write_config,
     write_result,
 )
+from bench.harness.seed import create_users, seed_work_items
+from bench.harness.servers import Server, api_server, free_port, login
+from bench.harness.timing import Stats, percentile
 
 NAME = "api_read"
 # deploy/compose.yaml serves the API with 2 workers, one per core of this machine.

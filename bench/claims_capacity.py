@@ -7,10 +7,11 @@ do; each arrival is one operator (taken from a pool of idle ones) claiming a
 programme with ``GET /image/GetImageInfo`` and saving a tiny rendition for each of
 its images with ``POST /image/SaveCropedImages`` (``smartcrop api --workers 2``).
 The baseline is the same arrivals as bare SQL: a ``FOR UPDATE SKIP LOCKED`` claim,
-then the renditions and the move (``bench.claims``'s statements), one connection
-per operator. Rates step up until the claim p99 passes 50 ms, an arrival was not
-served, or more than 1% of arrivals started late (below). A warm-up of 2 s at the
-first rate (connections, caches, plans) is not counted.
+then the renditions and the move (``bench.claims``'s statements, in
+``bench.harness.claim_cycle``), one connection per operator. Rates step up until the
+claim p99 passes 50 ms, an arrival was not served, or more than 1% of arrivals
+started late (below). A warm-up of 2 s at the first rate (connections, caches,
+plans) is not counted.
 
 Latency is measured from the moment the claim is sent; ``late`` counts arrivals the
 load client itself started more than 20 ms after their time (then the client, not
@@ -34,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.claims import (
+from bench.harness.child import script_main
+from bench.harness.claim_cycle import (
     ASPECT_1X1,
     SQL_CLAIM,
     SQL_FINISH,
@@ -42,24 +44,20 @@ from bench.claims import (
     finish_body,
     tiny_png,
 )
-from bench.common import (
-    BenchDatabase,
+from bench.harness.cli import log, parse_args
+from bench.harness.config import write_config
+from bench.harness.database import BenchDatabase
+from bench.harness.results import (
     Target,
     all_met,
-    api_server,
-    create_users,
     fmt,
-    log,
-    login,
     machine_info,
-    parse_args,
-    percentile,
-    script_main,
-    seed_work_items,
     summary_line,
-    write_config,
     write_result,
 )
+from bench.harness.seed import create_users, seed_work_items
+from bench.harness.servers import api_server, login
+from bench.harness.timing import percentile
 
 NAME = "claims_capacity"
 WORKERS = 2

@@ -23,28 +23,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    BenchDatabase,
-    Stats,
+from bench.harness.child import run_child, script_main
+from bench.harness.cli import log, parse_args
+from bench.harness.config import write_config
+from bench.harness.database import BenchDatabase
+from bench.harness.profiling import maybe_profile, profiler_available
+from bench.harness.results import (
     Target,
     all_met,
-    create_users,
     fmt,
-    log,
     machine_info,
-    maybe_profile,
     missing_modules,
     not_yet_measurable,
-    parse_args,
-    profiler_available,
-    run_child,
-    script_main,
-    seed_renditions,
-    seed_work_items,
     summary_line,
-    write_config,
     write_result,
 )
+from bench.harness.seed import create_users, seed_renditions, seed_work_items
+from bench.harness.timing import Stats
 
 NAME = "export"
 MODULE = "bench.export"

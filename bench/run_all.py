@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO_ROOT, RESULTS_DIR, fmt, log, machine_info
+from bench.harness.cli import log
+from bench.harness.paths import REPO_ROOT, RESULTS_DIR
+from bench.harness.results import fmt, machine_info
 
 # The order of the issue; file_latency last, as it takes longest.
 BENCHMARKS = (

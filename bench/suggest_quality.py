@@ -11,7 +11,7 @@ the engine's box is checked: a face is kept when its whole head box lies inside.
 Baseline: the largest centred box of each ratio (what a crop with no analysis gives).
 Target: 100% of the known faces kept, for every ratio. Also reported: how many faces
 the detector found (recall), the methods used, and the analysis time per image.
-Writes ``bench/results/suggest_quality.json`` and ``.md`` (``bench.common``).
+Writes ``bench/results/suggest_quality.json`` and ``.md`` (``bench.harness.results``).
 """
 
 from __future__ import annotations
@@ -27,13 +27,12 @@ from typing import Any
 
 from PIL import Image
 
-from bench.common import (
-    REPO_ROOT,
+from bench.harness.cli import log, parse_args
+from bench.harness.paths import REPO_ROOT
+from bench.harness.results import (
     Target,
     all_met,
-    log,
     machine_info,
-    parse_args,
     summary_line,
     write_result,
 )

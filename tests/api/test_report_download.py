@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import event
 
 from api.routes.report import _in_threadpool
-from bench.scale import fill
+from bench.scale.data import fill
 from smartcrop import reporting
 
 ITEMS = 5000  # about 24,000 report rows over a year: a workbook of a few megabytes
