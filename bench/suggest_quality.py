@@ -36,8 +36,9 @@ from bench.harness.results import (
     summary_line,
     write_result,
 )
+from samples.demo import scenes
 from smartcrop.lookups import ASPECT_RATIOS
-from smartcrop.suggest import boxes, engine, scenes
+from smartcrop.suggest import boxes, engine
 from smartcrop.suggest.boxes import Box
 
 NAME = "suggest_quality"

@@ -29,7 +29,7 @@ def task_profile(p: dict[str, Any]) -> dict[str, Any]:
     from api.app import create_app  # noqa: PLC0415
     from api.deps import CurrentUser  # noqa: PLC0415
     from api.routes import image  # noqa: PLC0415
-    from smartcrop.auth import authenticate  # noqa: PLC0415
+    from smartcrop.identity import authenticate  # noqa: PLC0415
     from smartcrop.renditions.storage import storage_from_settings  # noqa: PLC0415
     from smartcrop.settings import load_settings  # noqa: PLC0415
 

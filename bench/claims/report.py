@@ -57,7 +57,7 @@ FINDINGS_LATENCY = (
     "{ceiling} programmes/s even with nothing else running. In the API that is "
     "mostly per-request framework and driver work (uvicorn, Starlette, FastAPI, "
     "the thread-pool hand-offs, SQLAlchemy and psycopg per statement; "
-    "smartcrop.auth's user check alone is about 0.25 ms, half of it SQLAlchemy ORM "
+    "smartcrop.identity's user check alone is about 0.25 ms, half of it SQLAlchemy ORM "
     "overhead) and writing each rendition file: LocalStorage.put costs about 2 ms "
     "of kernel time for an image's first rendition on this disk (new folders at "
     "about 0.33 ms per mkdir, then create and rename; strace -c), some 4 ms per "

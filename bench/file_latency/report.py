@@ -69,7 +69,7 @@ def report(
     notes.append(
         f"Sensor interval {args.interval} s (Dagster's sensor daemon loop is at least "
         "5 s whatever the interval). A file must also be unchanged for 1 s "
-        "(smartcrop.watch.SETTLE_SECONDS) before a tick takes it. Source images are "
+        "(ingestion.watch.SETTLE_SECONDS) before a tick takes it. Source images are "
         "served on loopback, so the code location's other jobs (crop suggestions "
         "after each ingested file) run as they would in production and share the 2 "
         "run slots."

@@ -18,7 +18,7 @@ def create_users(url: str, role: str, count: int, prefix: str) -> list[tuple[int
     from sqlalchemy import create_engine  # noqa: PLC0415
     from sqlalchemy.orm import Session  # noqa: PLC0415
 
-    from smartcrop.users import create_user  # noqa: PLC0415
+    from smartcrop.identity import create_user  # noqa: PLC0415
 
     engine = create_engine(url)
     made: list[tuple[int, str]] = []

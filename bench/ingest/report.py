@@ -32,7 +32,7 @@ FINDINGS_UNFINISHED = (
 
 
 FINDINGS_SLOW = (
-    "What changed (smartcrop/manifests, smartcrop/lookups.py, smartcrop/ingest.py, "
+    "What changed (smartcrop/ingestion/, smartcrop/lookups.py, "
     "2026-11-26): rows are parsed by rules set up once per file (RowRules: one "
     "itemgetter per row, str and float cells on a fast path, image-type and "
     "language lookups cached per distinct value, a regex fast path for plain "

@@ -113,14 +113,14 @@ def task_phases(p: dict[str, Any]) -> dict[str, Any]:
     import psycopg  # noqa: PLC0415
     from python_calamine import CalamineWorkbook  # noqa: PLC0415
 
-    from smartcrop import ingest  # noqa: PLC0415
     from smartcrop.db import libpq_url  # noqa: PLC0415
-    from smartcrop.manifests import (  # noqa: PLC0415
+    from smartcrop.ingestion import landing, work_items  # noqa: PLC0415
+    from smartcrop.ingestion.manifests import (  # noqa: PLC0415
         DEFAULT_PROVIDER_FILE_TYPE,
         open_manifest,
         require_provider,
     )
-    from smartcrop.manifests.preflight import check_workbook  # noqa: PLC0415
+    from smartcrop.ingestion.manifests.preflight import check_workbook  # noqa: PLC0415
 
     path = Path(p["file"])
     groups = {k: dict(v) for k, v in DEFAULT_PROVIDER_FILE_TYPE.items()}
@@ -132,7 +132,7 @@ def task_phases(p: dict[str, Any]) -> dict[str, Any]:
         phases[name] = round(time.perf_counter() - start, 4)
         return value
 
-    timed("checksum", lambda: ingest.file_checksum(path))
+    timed("checksum", lambda: landing.file_checksum(path))
     timed("preflight_scan", lambda: check_workbook(path))
     timed(
         "calamine_load_sheet",
@@ -145,7 +145,7 @@ def task_phases(p: dict[str, Any]) -> dict[str, Any]:
     with psycopg.connect(libpq_url(p["db_url"]), autocommit=True) as conn:
         record = timed(
             "record_file",
-            lambda: ingest.record_file(
+            lambda: landing.record_file(
                 conn,
                 partition_key="bench-phases",
                 path=path,
@@ -155,7 +155,7 @@ def task_phases(p: dict[str, Any]) -> dict[str, Any]:
                 source_modified=None,
             ),
         )
-        timed("land_rows", lambda: ingest.land_rows(conn, record, path, groups))
+        timed("land_rows", lambda: landing.land_rows(conn, record, path, groups))
         if p.get("analyze"):
             # Statistics for the rows just landed, so the planner sees 100,000 rows
             # where it would guess 1 (the project's repair path does this itself).
@@ -163,7 +163,7 @@ def task_phases(p: dict[str, Any]) -> dict[str, Any]:
                 "analyze_inputfiles",
                 lambda: conn.execute("ANALYZE smartcrop_inputfiles"),
             )
-        timed("derive_work_items", lambda: ingest.derive_work_items(conn, record))
+        timed("derive_work_items", lambda: work_items.derive_work_items(conn, record))
     phases["copy_only_estimate"] = round(
         phases["land_rows"] - phases["open_manifest"] - phases["parse_rows"], 4
     )
