@@ -7,6 +7,7 @@ checks the caller works on rows of their own stage.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -25,11 +26,16 @@ from api.deps import (
 )
 from api.envelope import EmptyEnvelope, JsonObject, ok
 from api.query import int_param, required_int, text_param
-from api.schemas.image import ClaimEnvelope, LocksReleasedEnvelope, ProgrammeEnvelope
+from api.schemas.image import (
+    ClaimEnvelope,
+    LockRenewedEnvelope,
+    LocksReleasedEnvelope,
+    ProgrammeEnvelope,
+)
 from smartcrop.netfetch import FetchPolicy
 from smartcrop.renditions.storage import RenditionStorage, storage_from_settings
 from smartcrop.settings import Settings
-from smartcrop.workflow import claims, locks, save, status_updates
+from smartcrop.workflow import claims, locks, renewal, save, status_updates
 from smartcrop.workflow.actors import require_active_user, stages_of
 from smartcrop.workflow.programmes import build_programme, programme_after_write
 from smartcrop.workflow.states import OPERATOR_QUEUE, QA_QUEUE
@@ -133,7 +139,27 @@ def get_image_info(
     )
     if claimed is None:
         return ok(None, NO_IMAGES)
-    return ok(build_programme(session, claimed.image_ids, settings))
+    return _claim_answer(session, settings, claimed)
+
+
+def _claim_answer(
+    session: Session,
+    settings: Settings,
+    claimed: claims.Claimed,
+    storage: RenditionStorage | None = None,
+) -> JsonObject:
+    """The claimed programme, with when its lock lapses unless renewed."""
+    programme = build_programme(session, claimed.image_ids, settings, storage=storage)
+    if programme is None:
+        return ok(None, NO_IMAGES)
+    expires = renewal.lock_expires_at(
+        session, claimed.image_ids, settings.smartcrop_service.lock_timeout_minutes
+    )
+    return ok({**programme, "LockExpiresAt": _iso(expires)})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def _save(
@@ -187,7 +213,7 @@ def get_cropped_image_info(
     )
     if claimed is None:
         return ok(None, NO_IMAGES)
-    return ok(build_programme(session, claimed.image_ids, settings, storage=storage))
+    return _claim_answer(session, settings, claimed, storage)
 
 
 @router.get("/DeleteCroppedImageInfo", response_model=EmptyEnvelope)
@@ -261,3 +287,27 @@ def update_cropped_image_info(
     caller: QaDep,
 ) -> JsonObject:
     return _save(session, settings, storage, caller, body, QA_QUEUE)
+
+
+@router.get("/RenewLock", response_model=LockRenewedEnvelope)
+def renew_lock(
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: WorkflowDep,
+    programId: str | None = None,
+) -> JsonObject:
+    renewed = renewal.renew_lock(
+        session,
+        text_param(programId, "programId") or "",
+        caller.id,
+        stage_statuses=stages_of(caller.role),
+        timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
+    )
+    return ok(
+        {
+            "ProgramId": renewed.program_id,
+            "LockExpiresAt": _iso(renewed.expires_at),
+            "RenewedImages": len(renewed.image_ids),
+        },
+        "Lock renewed",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.envelope import Envelope
+from api.schemas.common import DateTimeText
 
 
 class Rendition(BaseModel):
@@ -65,6 +66,24 @@ class Programme(BaseModel):
     Images: list[ProgrammeImage]
 
 
+class ClaimedProgramme(Programme):
+    """A claim's answer: the programme and when the claimer's lock on it lapses."""
+
+    LockExpiresAt: DateTimeText = Field(
+        description="When the lock lapses unless renewed (`/image/RenewLock`): the "
+        "claim's time plus the lock timeout; ISO 8601, UTC"
+    )
+
+
+class LockRenewed(BaseModel):
+    ProgramId: str
+    LockExpiresAt: DateTimeText = Field(
+        description="The new expiry: the renewal's time plus the lock timeout; "
+        "ISO 8601, UTC"
+    )
+    RenewedImages: int = Field(description="How many work items' locks were renewed")
+
+
 class LocksReleased(BaseModel):
     UserId: int
     ReleasedImages: int = Field(description="How many work items were unlocked")
@@ -78,10 +97,14 @@ class ProgrammeEnvelope(Envelope[Programme]):
     """``Data``: the programme after the request's move."""
 
 
-class ClaimEnvelope(Envelope[Programme | None]):
+class ClaimEnvelope(Envelope[ClaimedProgramme | None]):
     """``Data``: the claimed programme, or null with ``Message`` `No images pending`
     when the queue is empty."""
 
 
 class LocksReleasedEnvelope(Envelope[LocksReleased]):
+    pass
+
+
+class LockRenewedEnvelope(Envelope[LockRenewed]):
     pass

@@ -190,6 +190,8 @@ def test_every_response_model_answers_what_its_route_returned(
     claimed = call("GET", "/image/GetImageInfo", op_h, params={"providerName": "NBCU"})
     assert [image["ImageId"] for image in claimed["Images"]] == [a, b]
     assert claimed["Images"][0]["Suggestions"]
+    assert claimed["LockExpiresAt"]
+    call("GET", "/image/RenewLock", op_h, params={"programId": PROGRAMME})
     suggested = call(
         "GET",
         "/image/SuggestCrops",

@@ -46,6 +46,7 @@ ROLES: dict[str, frozenset[str]] = {
     "/image/DeleteCroppedImageInfo": WORKFLOW,
     "/image/UpdateStatus": WORKFLOW,
     "/image/UpdateUserLockStatus": WORKFLOW,
+    "/image/RenewLock": WORKFLOW,  # the holder only, checked inside
     "/image/SuggestCrops": WORKFLOW,
     "/image/SourceImage": WORKFLOW,
     "/lookup/GetImageTypeLookup": WORKFLOW,
