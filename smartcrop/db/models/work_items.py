@@ -183,5 +183,11 @@ class ProgramImageAudit(Base):
     createdat: Mapped[datetime] = now_column()
     __table_args__ = (
         Index("ix_smartcrop_programimage_audit_createdat", "createdat"),
-        Index("ix_smartcrop_programimage_audit_programimageid", "programimageid"),
+        # A work item's moves in order, with what TeamStats reads (migration 0008).
+        Index(
+            "ix_smartcrop_programimage_audit_image_moves",
+            "programimageid",
+            "id",
+            postgresql_include=["action", "createdat"],
+        ),
     )
