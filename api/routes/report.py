@@ -1,4 +1,4 @@
-"""Reports `/report` (contract 4.4): qa and admin.
+"""Reports `/report` (contract 4.4, and TeamStats): qa and admin.
 
 The download is an XLSX attachment streamed as it is written: the rows come from a
 server-side cursor and leave as zip chunks (smartcrop/reporting/xlsx_stream.py), so the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -21,7 +21,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from api.deps import CurrentUser, SessionDep, ensure_self_or_admin, require_roles
 from api.envelope import JsonObject, ok, page
 from api.query import date_param, int_param, paging, text_param
-from api.schemas.report import ReportEnvelope
+from api.schemas.report import ReportEnvelope, TeamStatsEnvelope
 from smartcrop import reporting
 
 router = APIRouter(prefix="/report", tags=["report"])
@@ -75,15 +75,29 @@ async def _in_threadpool(chunks: Generator[bytes, None, None]) -> AsyncIterator[
         await run_in_threadpool(chunks.close)
 
 
+XLSX_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The report as an XLSX attachment.",
+    }
+}
+
+
+def _download(chunks: Generator[bytes, None, None], prefix: str) -> StreamingResponse:
+    stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
+    return StreamingResponse(
+        _in_threadpool(chunks),
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{prefix}_{stamp}.xlsx"'
+        },
+    )
+
+
 @router.get(
     "/CroppedImageReportDownLoad",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-            "description": "The report as an XLSX attachment.",
-        }
-    },
+    responses=XLSX_ANSWER,
 )
 def cropped_image_report_download(
     request: Request,
@@ -97,10 +111,41 @@ def cropped_image_report_download(
     chunks = reporting.cropped_image_report_xlsx(
         request.app.state.sessionmaker, filters
     )
-    stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
-    name = f"CroppedImageReport_{stamp}.xlsx"
-    return StreamingResponse(
-        _in_threadpool(chunks),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return _download(chunks, "CroppedImageReport")
+
+
+def _team_filters(
+    from_date: str | None, to_date: str | None, provider_name: str | None
+) -> reporting.TeamStatsFilters:
+    return reporting.TeamStatsFilters(
+        from_date=date_param(from_date, "fromDate"),
+        to_date=date_param(to_date, "toDate"),
+        provider_name=text_param(provider_name, "providerName"),
     )
+
+
+@router.get("/TeamStats", response_model=TeamStatsEnvelope)
+def team_stats(
+    session: SessionDep,
+    caller: ReportDep,
+    fromDate: str | None = None,
+    toDate: str | None = None,
+    providerName: str | None = None,
+) -> JsonObject:
+    filters = _team_filters(fromDate, toDate, providerName)
+    return ok(reporting.team_stats(session, filters))
+
+
+@router.get(
+    "/TeamStats/Download", response_class=StreamingResponse, responses=XLSX_ANSWER
+)
+def team_stats_download(
+    request: Request,
+    caller: ReportDep,
+    fromDate: str | None = None,
+    toDate: str | None = None,
+    providerName: str | None = None,
+) -> StreamingResponse:
+    filters = _team_filters(fromDate, toDate, providerName)
+    chunks = reporting.team_stats_xlsx(request.app.state.sessionmaker, filters)
+    return _download(chunks, "TeamStats")

@@ -1,5 +1,5 @@
 """What the team reads: the dashboard, the lookup tables, the cropped-image report and
-its XLSX, and the counts the moves keep for them.
+its XLSX, the team metrics, and the counts the moves keep for them.
 
 The public functions are named here; callers outside the package use these names.
 """
@@ -24,6 +24,13 @@ from smartcrop.reporting.dashboard import (
 )
 from smartcrop.reporting.lookup_tables import LOOKUPS, lookup_rows
 from smartcrop.reporting.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Paging
+from smartcrop.reporting.team_stats import (
+    TEAM_STATS_HEADER,
+    TeamStatsFilters,
+    iter_team_stats,
+    team_stats,
+    team_stats_xlsx,
+)
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -33,19 +40,24 @@ __all__ = [
     "REPORT_FIELDS",
     "REPORT_HEADER",
     "REPORT_SHEET",
+    "TEAM_STATS_HEADER",
     "TOTAL_FIELDS",
     "Drift",
     "Paging",
     "Recounted",
     "ReportFilters",
+    "TeamStatsFilters",
     "cropped_image_report",
     "cropped_image_report_xlsx",
     "drift",
     "explain_report_page",
     "iter_cropped_image_report",
+    "iter_team_stats",
     "lookup_rows",
     "provider_list",
     "recount",
     "report_page_query",
+    "team_stats",
+    "team_stats_xlsx",
     "totals",
 ]

@@ -248,6 +248,7 @@ def test_every_response_model_answers_what_its_route_returned(
     assert call("GET", "/dashboard/ProviderList", op_h)["Items"]
     report = call("GET", "/report/CroppedImageReport", qa_h)
     assert report["Items"][0]["ReviewedAt"] and report["Items"][0]["OutputFileName"]
+    assert call("GET", "/report/TeamStats", qa_h)[0]["MedianSecondsToFinish"] >= 0
 
     call("POST", "/user/Logout", {"Authorization": f"Bearer {login['Token']}"})
 

@@ -57,6 +57,8 @@ ROLES: dict[str, frozenset[str]] = {
     "/dashboard/ProviderList": WORKFLOW,
     "/report/CroppedImageReport": QA,
     "/report/CroppedImageReportDownLoad": QA,
+    "/report/TeamStats": QA,
+    "/report/TeamStats/Download": QA,
     "/filewatcher/run-local": ADMIN,
     "/filewatcher/download-s3": ADMIN,
     "/filewatcher/download-sftp": ADMIN,
@@ -86,6 +88,7 @@ NO_ENVELOPE = frozenset(
         "/dumpdata/run",
         "/filewatcher/runs/{run_id}",
         "/report/CroppedImageReportDownLoad",
+        "/report/TeamStats/Download",
         "/image/SourceImage",  # the source image's bytes, for the crop page
     }
 )
