@@ -33,6 +33,7 @@ BENCHMARKS = (
     "export",
     "api_read",
     "suggest_quality",
+    "team_stats",
     "file_latency",
 )
 TIMEOUT_SECONDS = 900  # per benchmark; each bounds its own loops well below this

@@ -95,6 +95,11 @@ def extra_scale(payload: dict) -> None:
     ]
 
 
+def extra_team_stats(payload: dict) -> None:
+    assert payload["data"]["audit_rows"] > 0
+    assert payload["rows"]["month"] > payload["rows"]["one day"] > 0
+
+
 @pytest.mark.parametrize(
     ("name", "extra"),
     [
@@ -104,6 +109,7 @@ def extra_scale(payload: dict) -> None:
         ("api_read", extra_api_read),
         ("claims_capacity", extra_claims_capacity),
         ("scale", extra_scale),
+        ("team_stats", extra_team_stats),
     ],
 )
 def test_benchmark_smoke(name: str, extra, tmp_path: Path) -> None:
