@@ -21,9 +21,9 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.routes.pipelines import staged_files
-from smartcrop import settings as settings_module
 from smartcrop.ingestion import acquire
 from smartcrop.settings import Settings, SettingsError, load_settings
+from smartcrop.settings import legacy as legacy_keys
 
 LEGACY_FILE = Path(__file__).parent / "config.legacy.yml"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "manifests"
@@ -118,7 +118,7 @@ def legacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PROCESSING_MIDDLEWARE", raising=False)
     # Each test starts as a fresh process would: no key warned about yet.
-    monkeypatch.setattr(settings_module, "_warned_legacy_keys", set())
+    monkeypatch.setattr(legacy_keys, "_warned_legacy_keys", set())
     path = tmp_path / "config.yml"
     shutil.copy(LEGACY_FILE, path)
     return path

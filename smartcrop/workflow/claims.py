@@ -30,7 +30,15 @@ from sqlalchemy.orm import Session
 from smartcrop.errors import Conflict, InvalidInput, NotFound
 from smartcrop.netfetch import FetchPolicy
 from smartcrop.workflow.sources import fill_missing_sizes, read_image_size
-from smartcrop.workflow.states import CLAIM, QA_CLAIM, apply_move_rows
+from smartcrop.workflow.states import (
+    CLAIM,
+    FREE,
+    LOCKED,
+    OPERATOR_QUEUE,
+    QA_CLAIM,
+    QA_QUEUE,
+    apply_move_rows,
+)
 
 # Advisory-lock namespace of claims (first key of the two-key form), so that the
 # programme hashes never collide with advisory locks taken for anything else.
@@ -89,7 +97,7 @@ def _candidates(status: int, with_provider: bool) -> str:
     nobody_holds = f"""NOT EXISTS (
                 SELECT 1 FROM smartcrop_programimage h
                 WHERE h.link_object_id = q.link_object_id {same_provider}
-                  AND h.status = {status} AND h.currentstate = 1
+                  AND h.status = {status} AND h.currentstate = {LOCKED}
                   AND {_live("h")})"""  # noqa: S608 - this module's constants only
     branch = """(SELECT q.link_object_id, q.createdat FROM smartcrop_programimage q
             WHERE {provider}q.status = {status} AND {which} AND {nobody_holds}
@@ -98,13 +106,13 @@ def _candidates(status: int, with_provider: bool) -> str:
     free = branch.format(
         provider=provider,
         status=status,
-        which="q.currentstate = 0",
+        which=f"q.currentstate = {FREE}",
         nobody_holds=nobody_holds,
     )
     expired = branch.format(
         provider=provider,
         status=status,
-        which=f"q.currentstate = 1 AND {_expired('q')}",
+        which=f"q.currentstate = {LOCKED} AND {_expired('q')}",
         nobody_holds=nobody_holds,
     )
     return f"""{free}
@@ -129,7 +137,7 @@ def _pick_oldest(status: int, with_provider: bool) -> str:
     )
     rows_of_pick = f"""smartcrop_programimage p
         JOIN pick ON pick.link_object_id = p.link_object_id
-        WHERE p.status = {status} AND (p.currentstate = 0 OR {_expired("p")})
+        WHERE p.status = {status} AND (p.currentstate = {FREE} OR {_expired("p")})
           {provider_of_rows}"""  # noqa: S608 - built from this module's constants only
     return f"""pick AS MATERIALIZED (
         SELECT c.link_object_id FROM (
@@ -149,19 +157,19 @@ def _pick_oldest(status: int, with_provider: bool) -> str:
     )"""  # noqa: S608 - built from this module's constants only
 
 
-_OPERATOR_PICK = _pick_oldest(1, with_provider=True)
-_QA_PICK = _pick_oldest(2, with_provider=False)
+_OPERATOR_PICK = _pick_oldest(OPERATOR_QUEUE, with_provider=True)
+_QA_PICK = _pick_oldest(QA_QUEUE, with_provider=False)
 _OPERATOR_WAITING = text(
-    f"SELECT EXISTS ({_candidates(1, with_provider=True)})"  # noqa: S608
+    f"SELECT EXISTS ({_candidates(OPERATOR_QUEUE, with_provider=True)})"  # noqa: S608
 )
 _QA_WAITING = text(
-    f"SELECT EXISTS ({_candidates(2, with_provider=False)})"
+    f"SELECT EXISTS ({_candidates(QA_QUEUE, with_provider=False)})"
 )  # noqa: S608
 
 _QA_PROGRAMME_ROWS = f"""old AS (
     SELECT id, lockedby FROM smartcrop_programimage
-    WHERE link_object_id = :program_id AND status = 2
-      AND (currentstate = 0 OR {_expired("smartcrop_programimage")})
+    WHERE link_object_id = :program_id AND status = {QA_QUEUE}
+      AND (currentstate = {FREE} OR {_expired("smartcrop_programimage")})
     ORDER BY id
     FOR UPDATE
 )"""  # noqa: S608 - built from this module's constants only
@@ -170,10 +178,11 @@ _QA_PROGRAMME_ROWS = f"""old AS (
 _RESUME = text(f"""
     SELECT id, link_object_id, (width IS NULL OR height IS NULL)
     FROM smartcrop_programimage r
-    WHERE lockedby = :user AND currentstate = 1 AND status = :status AND {_live("r")}
+    WHERE lockedby = :user AND currentstate = {LOCKED} AND status = :status
+      AND {_live("r")}
       AND link_object_id = (
         SELECT link_object_id FROM smartcrop_programimage o
-        WHERE lockedby = :user AND currentstate = 1 AND status = :status
+        WHERE lockedby = :user AND currentstate = {LOCKED} AND status = :status
           AND {_live("o")}
           AND (CAST(:provider AS text) IS NULL
                OR lower(providername) = lower(:provider))
@@ -183,7 +192,7 @@ _RESUME = text(f"""
 
 _HELD = text(f"""
     SELECT id FROM smartcrop_programimage r
-    WHERE lockedby = :user AND currentstate = 1 AND status = :status
+    WHERE lockedby = :user AND currentstate = {LOCKED} AND status = :status
       AND link_object_id = :program_id AND {_live("r")}
     ORDER BY id
     """)  # noqa: S608 - built from this module's constants only
@@ -247,7 +256,7 @@ def _claim_oldest(
     actor_id: int,
     timeout_minutes: int,
 ) -> Claimed | None:
-    move = CLAIM if status == 1 else QA_CLAIM
+    move = CLAIM if status == OPERATOR_QUEUE else QA_CLAIM
     values = {
         **params,
         "window": CANDIDATE_WINDOW,
@@ -358,7 +367,10 @@ def claim_for_qa(
     ).all()
     if not rows:
         raise NotFound(f"there is no programme {program_id}")
-    if any(s == 2 and c == 1 and who != user_id and not old for s, c, who, old in rows):
+    if any(
+        s == QA_QUEUE and c == LOCKED and who != user_id and not old
+        for s, c, who, old in rows
+    ):
         raise Conflict(f"programme {program_id} is being reviewed by another user")
     apply_move_rows(
         session,

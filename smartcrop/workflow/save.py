@@ -54,12 +54,12 @@ QaRoute = Callable[[Session, str], int]
 # The QA toggle and the newest active Status 2 rule, as workflow.qa_routing.qa_route
 # reads them, in one round trip. Read on every save, never cached: switching QA off
 # or changing a rule applies to the next save.
-_ROUTE_INPUTS = text("""
+_ROUTE_INPUTS = text(f"""
     SELECT (SELECT qcdisabled FROM smartcrop_settings WHERE id = 1),
            (SELECT percentage FROM smartcrop_rule
-            WHERE isactive IS true AND status = 2
+            WHERE isactive IS true AND status = {QA_QUEUE}
             ORDER BY createdat DESC, id DESC LIMIT 1)
-    """)
+    """)  # noqa: S608 - only the state constants are put in
 
 
 def default_qa_route(session: Session, program_id: str) -> int:

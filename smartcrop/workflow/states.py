@@ -53,19 +53,27 @@ class Move:
         )
 
 
-CLAIM = Move(WorkState(1, 0), WorkState(1, 1), "claim")
-FINISH_TO_QA = Move(WorkState(1, 1), WorkState(2, 0), "finish")
-FINISH_COMPLETED = Move(WorkState(1, 1), WorkState(3, 0), "finish")
-OPERATOR_REJECT = Move(WorkState(1, 1), WorkState(4, 0), "reject", needs_reason=True)
-QA_CLAIM = Move(WorkState(2, 0), WorkState(2, 1), "qa_claim")
-APPROVE = Move(WorkState(2, 1), WorkState(3, 0), "approve")
-SEND_BACK = Move(WorkState(2, 1), WorkState(1, 0), "send_back", needs_reason=True)
-QA_REJECT = Move(WorkState(2, 1), WorkState(4, 0), "qa_reject", needs_reason=True)
-OPERATOR_RELEASE = Move(WorkState(1, 1), WorkState(1, 0), "release")
-QA_RELEASE = Move(WorkState(2, 1), WorkState(2, 0), "release")
+# The states the moves connect, by name (a rejected or completed row is never locked).
+OPERATOR_FREE = WorkState(OPERATOR_QUEUE, FREE)
+OPERATOR_LOCKED = WorkState(OPERATOR_QUEUE, LOCKED)
+QA_FREE = WorkState(QA_QUEUE, FREE)
+QA_LOCKED = WorkState(QA_QUEUE, LOCKED)
+COMPLETED_FREE = WorkState(COMPLETED, FREE)
+REJECTED_FREE = WorkState(REJECTED, FREE)
+
+CLAIM = Move(OPERATOR_FREE, OPERATOR_LOCKED, "claim")
+FINISH_TO_QA = Move(OPERATOR_LOCKED, QA_FREE, "finish")
+FINISH_COMPLETED = Move(OPERATOR_LOCKED, COMPLETED_FREE, "finish")
+OPERATOR_REJECT = Move(OPERATOR_LOCKED, REJECTED_FREE, "reject", needs_reason=True)
+QA_CLAIM = Move(QA_FREE, QA_LOCKED, "qa_claim")
+APPROVE = Move(QA_LOCKED, COMPLETED_FREE, "approve")
+SEND_BACK = Move(QA_LOCKED, OPERATOR_FREE, "send_back", needs_reason=True)
+QA_REJECT = Move(QA_LOCKED, REJECTED_FREE, "qa_reject", needs_reason=True)
+OPERATOR_RELEASE = Move(OPERATOR_LOCKED, OPERATOR_FREE, "release")
+QA_RELEASE = Move(QA_LOCKED, QA_FREE, "release")
 # QA disabled: the nightly export completes images waiting in QA first (contract
 # section 6). A system move no client may request, so it is not in ALLOWED_MOVES.
-QA_SKIPPED = Move(WorkState(2, 0), WorkState(3, 0), "qa_skipped")
+QA_SKIPPED = Move(QA_FREE, COMPLETED_FREE, "qa_skipped")
 
 ALLOWED_MOVES: Mapping[tuple[WorkState, WorkState], Move] = {
     (move.source, move.target): move
@@ -83,7 +91,10 @@ ALLOWED_MOVES: Mapping[tuple[WorkState, WorkState], Move] = {
     )
 }
 
-RELEASE_BY_STATUS: Mapping[int, Move] = {1: OPERATOR_RELEASE, 2: QA_RELEASE}
+RELEASE_BY_STATUS: Mapping[int, Move] = {
+    OPERATOR_QUEUE: OPERATOR_RELEASE,
+    QA_QUEUE: QA_RELEASE,
+}
 
 
 def check_move(
@@ -223,8 +234,8 @@ def apply_move_rows(
     if take_over and not (move.source.state == FREE and move.target.state == LOCKED):
         raise ValueError(f"only a claim takes over expired locks, not {move.action}")
     if take_over:
-        source = """p.status = :from_status AND (p.currentstate = :from_state
-              OR (p.currentstate = 1 AND p.lockedat
+        source = f"""p.status = :from_status AND (p.currentstate = :from_state
+              OR (p.currentstate = {LOCKED} AND p.lockedat
                   < now() - make_interval(mins => CAST(:take_over AS integer))))"""
         # The lock was (as the audit tells it) released first, so the claim itself
         # takes a free row and names no former holder.

@@ -20,6 +20,7 @@ from smartcrop.workflow.finishing import FINISHING_MOVES, require_renditions
 from smartcrop.workflow.locks import lock_programme_rows
 from smartcrop.workflow.save import QaRoute, check_stage, default_qa_route
 from smartcrop.workflow.states import (
+    FREE,
     LOCKED,
     OPERATOR_QUEUE,
     STATUSES,
@@ -59,7 +60,7 @@ def update_status(
     if not program_id:
         raise InvalidInput("programId is required")
     target = WorkState(status, current_state)
-    if status not in STATUSES or current_state not in (0, 1):
+    if status not in STATUSES or current_state not in (FREE, LOCKED):
         raise InvalidInput(
             f"({status},{current_state}) is not a work-item state: status is 1..4 "
             "and currentState 0 or 1"
