@@ -288,8 +288,7 @@ def manifest_rows(
                     ) from None
                 continue
             examples.extend(
-                (key, n, reason)
-                for n, reason in items.rejected_rows(conn, record.id)
+                (key, n, reason) for n, reason in items.rejected_rows(conn, record.id)
             )
     if failures and len(failures) == len(keys):
         raise _fail_all(failures)
