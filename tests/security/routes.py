@@ -46,6 +46,7 @@ ROLES: dict[str, frozenset[str]] = {
     "/image/DeleteCroppedImageInfo": WORKFLOW,
     "/image/UpdateStatus": WORKFLOW,
     "/image/UpdateUserLockStatus": WORKFLOW,
+    "/image/History": WORKFLOW,  # an operator: programmes she worked on, inside
     "/image/SuggestCrops": WORKFLOW,
     "/image/SourceImage": WORKFLOW,
     "/lookup/GetImageTypeLookup": WORKFLOW,
