@@ -79,6 +79,9 @@ class SmartcropService(Section):
     dagster: DagsterConfig = Field(default_factory=DagsterConfig)
     cdn: CdnConfig = Field(default_factory=CdnConfig)
     lock_timeout_minutes: int = Field(default=30, gt=0)
+    # A programme QA sent back is offered only to the operator who last finished it
+    # for this long (then to anyone); 0: to anyone at once.
+    sendback_affinity_minutes: int = Field(default=60, ge=0)
     max_rendition_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     # Aspect ratios (titles of the lookup, e.g. "16x9") every image needs a rendition
     # of before it is finished or approved; empty: any one rendition will do. In the

@@ -161,7 +161,8 @@ _TAKEOVER_TRAIL = f"""trail AS (
                 fromstatus, CAST({LOCKED} AS smallint) AS fromstate,
                 fromstatus AS tostatus, CAST({FREE} AS smallint) AS tostate,
                 CAST(NULL AS smallint) AS rejectreasonid,
-                jsonb_build_object('lockedby', previousholder) AS details
+                jsonb_build_object('lockedby', previousholder) AS details,
+                CAST(NULL AS text) AS comment
             FROM moved WHERE previousholder IS NOT NULL
             UNION ALL
             SELECT 1, {audit.AUDIT_COLUMNS} FROM moved
@@ -178,6 +179,7 @@ def apply_move(
     owner_id: int | None,
     actor_id: int | None,
     reject_reason_id: int | None = None,
+    comment: str | None = None,
     action: str | None = None,
     details: Mapping[str, Any] | None = None,
     take_over_after_minutes: int | None = None,
@@ -190,6 +192,7 @@ def apply_move(
     for (the new lock holder, the cropper/reviewer stamped on the row); ``actor_id``
     the user who made the request (the audit row's user; None for the system).
     Rows not in ``move.source`` are never touched whatever the selection says.
+    ``comment`` (only with a move that needs a reason) goes into each audit row.
 
     ``take_over_after_minutes`` (claims only: a move from a free to a locked state)
     also moves selected rows of the source status whose lock is older than that, each
@@ -206,6 +209,7 @@ def apply_move(
             owner_id=owner_id,
             actor_id=actor_id,
             reject_reason_id=reject_reason_id,
+            comment=comment,
             action=action,
             details=details,
             take_over_after_minutes=take_over_after_minutes,
@@ -222,6 +226,7 @@ def apply_move_rows(
     owner_id: int | None,
     actor_id: int | None,
     reject_reason_id: int | None = None,
+    comment: str | None = None,
     action: str | None = None,
     details: Mapping[str, Any] | None = None,
     take_over_after_minutes: int | None = None,
@@ -230,6 +235,8 @@ def apply_move_rows(
     no size yet (so a claim needs no second read for either)."""
     if move.needs_reason and reject_reason_id is None:
         raise InvalidInput(f"{move.action} needs a RejectReasonId")
+    if comment is not None and not move.needs_reason:
+        raise InvalidInput(f"a Comment goes with a reject or a send-back, not {move}")
     take_over = take_over_after_minutes is not None
     if take_over and not (move.source.state == FREE and move.target.state == LOCKED):
         raise ValueError(f"only a claim takes over expired locks, not {move.action}")
@@ -267,6 +274,7 @@ def apply_move_rows(
                 p.status AS tostatus, p.currentstate AS tostate,
                 CAST(:reason AS smallint) AS rejectreasonid,
                 {move_details} AS details,
+                CAST(:comment AS text) AS comment,
                 old.lockedby AS previousholder,
                 (p.width IS NULL OR p.height IS NULL) AS unsized
         ),
@@ -283,6 +291,7 @@ def apply_move_rows(
         actor=actor_id,
         action=action or move.action,
         reason=reject_reason_id if move.needs_reason else None,
+        comment=comment,
         from_status=move.source.status,
         from_state=move.source.state,
         to_status=move.target.status,
@@ -322,6 +331,7 @@ def move_rows(
     owner_id: int | None,
     actor_id: int | None,
     reject_reason_id: int | None = None,
+    comment: str | None = None,
 ) -> list[int]:
     """Move exactly these rows (already locked and checked by the caller).
 
@@ -339,6 +349,7 @@ def move_rows(
         owner_id=owner_id,
         actor_id=actor_id,
         reject_reason_id=reject_reason_id,
+        comment=comment,
     )
     if moved != wanted:
         raise Conflict(

@@ -156,6 +156,16 @@ class ProgramImage(Base):
             "reviewedby",
             postgresql_where=text("reviewedby IS NOT NULL"),
         ),
+        # Sent-back rows waiting in the operator queue, by the operator who last
+        # finished them: her claim takes them first (send-back affinity).
+        Index(
+            "ix_smartcrop_programimage_sent_back",
+            "croppedby",
+            "reviewedat",
+            postgresql_where=text(
+                "status = 1 AND currentstate = 0 AND reviewedat IS NOT NULL"
+            ),
+        ),
     )
 
 
@@ -207,8 +217,11 @@ class ProgramImageAudit(Base):
     tostate: Mapped[int] = mapped_column(SmallInteger)
     rejectreasonid: Mapped[int | None] = mapped_column(SmallInteger)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # QA's (or a rejecting operator's) free text with a move that needs a reason.
+    comment: Mapped[str | None] = mapped_column(Text)
     createdat: Mapped[datetime] = now_column()
     __table_args__ = (
+        CheckConstraint("char_length(comment) <= 1000", "comment_length"),
         Index("ix_smartcrop_programimage_audit_createdat", "createdat"),
         # A work item's moves in order, with what TeamStats reads (migration 0008).
         Index(
