@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from smartcrop.db import get_engine
 from smartcrop.exports import dumps
 from tests.api.workflow_support import client_for, save_body
 from tests.workflow.factory import add_item, add_rendition, engine_for, snapshot
@@ -149,7 +150,7 @@ def test_a_send_back_with_a_comment_and_the_programmes_history(
 
     # The audit dump carries the comment, neutralised as any text a spreadsheet
     # would run.
-    written = dumps.write_dumps(api_settings, db_url, 1, datetime.now(UTC))
+    written = dumps.write_dumps(api_settings, get_engine(db_url), 1, datetime.now(UTC))
     [audit] = [path for kind, path, _, _ in written if kind == "audit"]
     with audit.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -194,7 +195,7 @@ def test_a_comment_over_1000_characters_is_a_400_and_changes_nothing(
         "qa_reject",
         "+cmd|' /C calc'!A0",
     )
-    written = dumps.write_dumps(api_settings, db_url, 1, datetime.now(UTC))
+    written = dumps.write_dumps(api_settings, get_engine(db_url), 1, datetime.now(UTC))
     [audit] = [path for kind, path, _, _ in written if kind == "audit"]
     with audit.open(newline="", encoding="utf-8") as handle:
         comments = [row["comment"] for row in csv.DictReader(handle)]
