@@ -42,7 +42,7 @@ from resources import (
     SettingsResource,
     SftpResource,
 )
-from smartcrop.ingestion import steps
+from smartcrop.ingestion import run_config, steps
 
 __all__ = [
     "BATCH_POLICY",
@@ -104,7 +104,7 @@ def manifest_file(
     sftp: SftpResource,
 ) -> MaterializeResult[None]:
     keys = list(context.partition_keys)
-    given = steps.given_locators(config.model_dump(), keys)
+    given = run_config.given_locators(config.model_dump(), keys)
     with database.connection() as conn:
         fetched = steps.fetch_files(
             conn,

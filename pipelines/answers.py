@@ -29,7 +29,7 @@ from pipelines.tags import PARTITION_TAG
 from smartcrop.db import libpq_url
 from smartcrop.errors import ServiceUnavailable
 from smartcrop.ingestion import acquire, landing
-from smartcrop.ingestion.steps import given_locators
+from smartcrop.ingestion.run_config import given_locators
 
 if TYPE_CHECKING:
     from pipelines.submit import Dagster

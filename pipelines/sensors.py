@@ -30,7 +30,7 @@ from pipelines.jobs import ingest_manifest_job
 from pipelines.tags import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from resources import S3ClientResource, SettingsResource, SftpResource
 from smartcrop.ingestion import acquire, watch
-from smartcrop.ingestion.steps import locator_config
+from smartcrop.ingestion.run_config import locator_config
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ from smartcrop.db import libpq_url
 from smartcrop.errors import ServiceUnavailable
 from smartcrop.ingestion import acquire, watch
 from smartcrop.ingestion.given_files import plan_files
-from smartcrop.ingestion.steps import given_locators
+from smartcrop.ingestion.run_config import given_locators
 from smartcrop.settings import DagsterConfig, Settings
 
 # The endpoints' answers are read back by pipelines.answers; named here too, as the

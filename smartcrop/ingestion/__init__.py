@@ -11,7 +11,8 @@ The steps, in the order a file goes through them (each a module here):
 - ``work_items``: work items derived from the landed rows, and the check that every
   accepted row has its item;
 - ``steps``: the steps of a run over its files (one, or a sensor's batch), each
-  answering what it did as an ``outcome.StepResult`` for the Dagster assets to report.
+  answering what it did as an ``outcome.StepResult`` for the Dagster assets to report;
+  ``run_config`` says where a run's files are.
 
 The S3 and SFTP clients themselves are ``smartcrop.transfer``.
 """
@@ -22,6 +23,7 @@ from smartcrop.ingestion import (
     landing,
     manifests,
     outcome,
+    run_config,
     steps,
     watch,
     work_items,
@@ -45,13 +47,12 @@ from smartcrop.ingestion.outcome import (
     Metadata,
     StepResult,
 )
+from smartcrop.ingestion.run_config import given_locators, locator_config
 from smartcrop.ingestion.steps import (
     check_links,
     derive_files,
     fetch_files,
-    given_locators,
     land_files,
-    locator_config,
 )
 from smartcrop.ingestion.watch import Listing, list_sources
 from smartcrop.ingestion.work_items import (
@@ -98,6 +99,7 @@ __all__ = [
     "plan_files",
     "quarantine",
     "record_file",
+    "run_config",
     "steps",
     "rejected_rows",
     "unlinked_rows",
