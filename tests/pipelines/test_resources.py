@@ -181,6 +181,8 @@ def test_an_s3_resource_s_fields_win_over_the_settings_and_keep_the_client_rules
         endpoint_url=None, region=None, access_key="theirs", secret_key="t"
     )._request_signer._credentials
     assert (creds.access_key, creds.secret_key) == ("mine", "s")
+    # A step's context gets the resource, not a client made for every step.
+    assert resource.get_object_to_set_on_execution_context() is resource
 
 
 def test_no_secret_is_resource_config() -> None:
