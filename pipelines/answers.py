@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import psycopg
 from dagster import (
     DagsterEventType,
     DagsterInstance,
@@ -26,7 +25,7 @@ from dagster import (
 )
 
 from pipelines.tags import PARTITION_TAG
-from smartcrop.db import libpq_url
+from smartcrop.db import bulk_connection, get_engine
 from smartcrop.errors import ServiceUnavailable
 from smartcrop.ingestion import acquire, landing
 from smartcrop.ingestion.run_config import given_locators
@@ -211,7 +210,7 @@ def _ingestion_body(
         for name, outcome in started.notes.get("files", {}).items()
     ]
     errors: list[str] = []
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+    with bulk_connection(get_engine(database_url), autocommit=True) as conn:
         for run in runs:
             ok = run.status == DagsterRunStatus.SUCCESS
             if not ok:

@@ -36,9 +36,8 @@ def ingest_paths(
     ``console_log_level`` sets the runs' console logger (default: the instance's
     ``python_log_level``); every event is stored whatever it is.
     """
-    import psycopg  # noqa: PLC0415
 
-    from smartcrop.db import libpq_url  # noqa: PLC0415
+    from smartcrop.db import bulk_connection, get_engine  # noqa: PLC0415
 
     defs = build_definitions(database_url=database_url, config_path=config_path)
     loggers = (
@@ -47,7 +46,7 @@ def ingest_paths(
         else {}
     )
     job = defs.resolve_job_def("ingest_manifest")
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+    with bulk_connection(get_engine(database_url), autocommit=True) as conn:
         todo, files = plan_files(conn, paths, source)
         for given in todo:
             instance.add_dynamic_partitions(MANIFEST_PARTITIONS, [given.key])

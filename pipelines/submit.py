@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from dagster import DagsterInstance
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from gql.transport.requests import RequestsHTTPTransport
@@ -43,7 +42,7 @@ from pipelines.answers import (
 from pipelines.sensors import run_requests_for
 from pipelines.tags import PARTITION_TAG
 from resources import build_resources
-from smartcrop.db import libpq_url
+from smartcrop.db import bulk_connection, get_engine
 from smartcrop.errors import ServiceUnavailable
 from smartcrop.ingestion import acquire, watch
 from smartcrop.ingestion.given_files import plan_files
@@ -150,7 +149,7 @@ def start_local(dagster: Dagster, database_url: str, files: list[Path]) -> Start
     """The staging files that need a run (not yet ingested), batched as the sensors
     batch; the others answered at once (``skipped``, ``ignored``)."""
     dagster.ensure_reachable()
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+    with bulk_connection(get_engine(database_url), autocommit=True) as conn:
         todo, decided = plan_files(conn, files, "api")
     keys = {given.locator.location: given.key for given in todo}
     notes = {"files": decided} if decided else {}

@@ -10,7 +10,7 @@ from dagster import ConfigurableResource
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from smartcrop.db import database_url, get_engine, libpq_url, session_scope
+from smartcrop.db import bulk_connection, database_url, get_engine, session_scope
 from smartcrop.settings import load_settings
 
 
@@ -35,6 +35,7 @@ class DatabaseResource(ConfigurableResource["DatabaseResource"]):
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A psycopg connection in autocommit mode; the domain opens transactions."""
-        with psycopg.connect(libpq_url(self.resolved_url()), autocommit=True) as conn:
+        """A psycopg connection in autocommit mode, from the engine's pool (the
+        database access rules: docs/architecture.md); the domain opens transactions."""
+        with bulk_connection(self.engine(), autocommit=True) as conn:
             yield conn

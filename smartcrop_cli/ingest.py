@@ -50,13 +50,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def first_start_ingest(settings: Settings, url: str, samples: Path) -> None:
     """On the first start (no file ever recorded), ingest the sample manifests."""
-    import psycopg  # noqa: PLC0415
-
-    from smartcrop.db import libpq_url  # noqa: PLC0415
+    from smartcrop.db import bulk_connection, get_engine  # noqa: PLC0415
 
     if not samples.is_dir():
         return
-    with psycopg.connect(libpq_url(url)) as conn:
+    with bulk_connection(get_engine(url)) as conn:
         seen = conn.execute("SELECT count(*) FROM smartcrop_upload_files").fetchone()
     if seen and seen[0]:
         return
