@@ -78,7 +78,9 @@ def scenario(client: TestClient, token_for, engine: Engine) -> dict[str, Any]:
 
 
 def _report(client: TestClient, headers: dict, **params: Any) -> dict:
-    return data(client.get("/report/CroppedImageReport", params=params, headers=headers))
+    return data(
+        client.get("/report/CroppedImageReport", params=params, headers=headers)
+    )
 
 
 def test_the_status_filter_keeps_exactly_the_rows_of_that_status(
@@ -95,7 +97,9 @@ def test_the_status_filter_keeps_exactly_the_rows_of_that_status(
         assert answer["TotalCount"] == len(expected)
         # Page by page, in the report's order.
         for number, item in enumerate(expected, start=1):
-            page = _report(client, headers, status=status, pageSize=1, pageNumber=number)
+            page = _report(
+                client, headers, status=status, pageSize=1, pageNumber=number
+            )
             assert page["Items"] == [item]
             assert (page["TotalCount"], page["TotalPages"]) == (
                 len(expected),
@@ -121,7 +125,9 @@ def test_the_status_filter_keeps_exactly_the_rows_of_that_status(
     assert _report(client, headers, status="", pageSize=500)["Items"] == everything
 
 
-def test_the_download_takes_the_status_filter(client: TestClient, scenario: dict) -> None:
+def test_the_download_takes_the_status_filter(
+    client: TestClient, scenario: dict
+) -> None:
     headers = scenario["admin_h"]
     for params in ({"status": 2}, {"status": 1, "providerName": "NBCU"}, {}):
         response = client.get(
@@ -142,9 +148,7 @@ def test_the_download_takes_the_status_filter(client: TestClient, scenario: dict
 
 
 @pytest.mark.parametrize("status", ["0", "5", "x", "2.5", "-1"])
-def test_a_bad_status_is_refused(
-    client: TestClient, token_for, status: str
-) -> None:
+def test_a_bad_status_is_refused(client: TestClient, token_for, status: str) -> None:
     _, headers = token_for("qa")
     for path in ("CroppedImageReport", "CroppedImageReportDownLoad"):
         message = refused(

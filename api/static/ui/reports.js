@@ -1,7 +1,7 @@
 /* The Reports view: /report/CroppedImageReport with every filter of the contract
- * (dates, provider, user), paged, and "Download XLSX": the same filters sent to
- * /report/CroppedImageReportDownLoad, so the workbook holds exactly the rows shown
- * (all pages of them). The download is fetched with the token and saved from a
+ * (dates, provider, user) and the status (beyond it), paged, and "Download XLSX":
+ * the same filters sent to /report/CroppedImageReportDownLoad, so the workbook holds
+ * exactly the rows shown (all pages of them). The download is fetched with the token and saved from a
  * blob: a plain link could not carry the Authorization header. */
 
 import { $, api, busy, errorWords, fillTable, query, request, showPager, state } from "./core.js";
@@ -15,6 +15,7 @@ function filters() {
     toDate: $("#report-to").value || undefined,
     providerName: $("#report-provider").value.trim() || undefined,
     userId: $("#report-user").value || undefined,
+    status: $("#report-status").value || undefined,
   };
 }
 
