@@ -5,9 +5,10 @@
 
 import { initAdmin, enterQaRules, enterRoles, enterUsers } from "./admin.js";
 import { $, $$, SESSION_KEY, api, busy, hooks, query, say, state } from "./core.js";
-import { enterCrop, enterReview, initCrop, resetWork, showKeyHelp } from "./crop.js";
+import { enterCrop, initCrop, resetWork, showKeyHelp } from "./crop.js";
 import { enterDashboard, leaveDashboard } from "./dashboard.js";
 import { enterReports, initReports, resetReports } from "./reports.js";
+import { enterReview, initReview } from "./review.js";
 
 const VIEWS = {
   crop: { roles: ["operator", "admin"], enter: enterCrop },
@@ -151,6 +152,7 @@ $("#release").addEventListener("click", releaseMyLocks);
 $("#keys").addEventListener("click", showKeyHelp);
 window.addEventListener("hashchange", route);
 initCrop();
+initReview();
 initReports();
 initAdmin();
 

@@ -45,12 +45,30 @@ export function errorWords(status, message) {
   return STATUS_WORDS[status] || `The server answered HTTP ${status}`;
 }
 
+/* How far the server's clock is ahead of this computer's (ms), from the Date header
+ * of the API's answers: lock expiries are the server's times. A header names the
+ * whole second in which the answer was made, and a busy server makes it late, so each
+ * answer only says the server's clock is at least that far ahead: the largest of
+ * them is kept, unless one differs by more than a minute (this computer's clock was
+ * set, or woke from sleep), which then replaces it. */
+let skew = null;
+
+export const serverNow = () => Date.now() + (skew ?? 0);
+
+function noteServerClock(response) {
+  const date = Date.parse(response.headers.get("Date") || "");
+  if (Number.isNaN(date)) return;
+  const sample = date - Date.now();
+  if (skew === null || sample > skew || skew - sample > 60_000) skew = sample;
+}
+
 export async function request(path, { method = "GET", body = null } = {}) {
   const headers = {};
   if (body !== null) headers["Content-Type"] = "application/json";
   if (state.session) headers.Authorization = `Bearer ${state.session.token}`;
+  let response;
   try {
-    return await fetch(path, {
+    response = await fetch(path, {
       method,
       headers,
       body: body === null ? null : JSON.stringify(body),
@@ -58,6 +76,8 @@ export async function request(path, { method = "GET", body = null } = {}) {
   } catch (error) {
     throw new ApiError(0, `The API cannot be reached (${error.message})`);
   }
+  noteServerClock(response);
+  return response;
 }
 
 export async function api(path, { method = "GET", body = null, auth = true } = {}) {
@@ -143,4 +163,24 @@ export function showPager(pager, data, go) {
   next.disabled = data.PageNumber >= total;
   prev.onclick = () => go(data.PageNumber - 1);
   next.onclick = () => go(data.PageNumber + 1);
+}
+
+/* ------------------------------------------------------------- lookups */
+
+/* The aspect ratios and reject reasons, read once per session. */
+export async function loadLookups() {
+  if (state.ratios.length) return;
+  const [ratios, reasons] = await Promise.all([
+    api("/lookup/GetAspectRatioLookup"),
+    api("/lookup/GetRejectReasonLookup"),
+  ]);
+  state.ratios = ratios.Data.map((r) => {
+    const [w, h] = r.Title.split("x").map(Number);
+    return { Id: r.Id, Title: r.Title, w, h };
+  });
+  state.reasons = reasons.Data;
+}
+
+export function fillReasons(select) {
+  select.replaceChildren(...state.reasons.map((r) => new Option(r.Reason, r.Id)));
 }
