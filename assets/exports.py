@@ -49,9 +49,9 @@ def completed_renditions(
     database: DatabaseResource,
     settings: SettingsResource,
 ) -> MaterializeResult[None]:
-    url = database.resolved_url()
-    prepared = manifest.prepare(url)
-    images, renditions = manifest.pending(url)
+    engine = database.engine()
+    prepared = manifest.prepare(engine)
+    images, renditions = manifest.pending(engine)
     context.log.info(f"{renditions} rendition(s) of {images} image(s) to export")
     return MaterializeResult(
         metadata={
@@ -72,7 +72,7 @@ def completed_renditions(
     "needs cropping again.",
 )
 def completed_images_have_renditions(database: DatabaseResource) -> AssetCheckResult:
-    found = manifest.completed_without_renditions(database.resolved_url())
+    found = manifest.completed_without_renditions(database.engine())
     return AssetCheckResult(
         passed=found.none,
         # WARN, not ERROR: the manifest itself is right and nothing in it was lost;
@@ -122,8 +122,8 @@ def nightly_manifest(
     settings: SettingsResource,
 ) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     cfg = settings.load()
-    url = database.resolved_url()
-    result = manifest.export_manifest(cfg, url)
+    engine = database.engine()
+    result = manifest.export_manifest(cfg, engine)
     targets = list(dict.fromkeys(cfg.smartcrop_filewatcher_batchjob.targets))
     if result.status == "failed":
         raise Failure(
@@ -148,7 +148,7 @@ def nightly_manifest(
         yield AssetCheckResult(check_name=STAMPED_CHECK, passed=True)
         yield AssetCheckResult(check_name=ONCE_CHECK, passed=True)
         return
-    check = verify_manifest(url, result.path)
+    check = verify_manifest(engine, result.path)
     yield AssetCheckResult(
         check_name=STAMPED_CHECK,
         passed=check.every_row_stamped,
@@ -187,7 +187,7 @@ def dump_snapshots(
     cfg = settings.load()
     try:
         result = dumps.dump_snapshots(
-            cfg, database.resolved_url(), days=config.date_range or None
+            cfg, database.engine(), days=config.date_range or None
         )
     except ValueError as exc:
         raise Failure(str(exc), allow_retries=False) from None

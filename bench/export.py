@@ -102,14 +102,17 @@ COPY (
 
 def task_project(p: dict[str, Any]) -> dict[str, Any]:
     os.environ["SMARTCROP_CONFIG"] = p["config"]
+    from smartcrop.db import get_engine  # noqa: PLC0415
     from smartcrop.exports.manifest import export_manifest  # noqa: PLC0415
     from smartcrop.settings import load_settings  # noqa: PLC0415
 
     settings = load_settings()
+    # Handed in, as the Dagster resource hands it in (it connects on first use).
+    engine = get_engine(p["db_url"])
     profile = Path(p["profile"]) if p.get("profile") else None
     with maybe_profile(profile):
         start = time.perf_counter()
-        result = export_manifest(settings, p["db_url"])
+        result = export_manifest(settings, engine)
         seconds = time.perf_counter() - start
     if result.status != "success" or result.path is None:
         raise RuntimeError(f"the export did not succeed: {result}")

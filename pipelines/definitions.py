@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from dagster import Definitions
 
 from assets.exports import export_assets, export_checks
@@ -19,19 +22,23 @@ from pipelines.maintenance import (
 from pipelines.schedules import build_schedules
 from pipelines.sensors import build_sensors
 from pipelines.suggestions import suggestion_jobs, suggestion_sensors
-from resources import DatabaseResource, SettingsResource
+from resources import build_resources
 
 
 def build_definitions(
-    database_url: str = "", config_path: str | None = None
+    database_url: str = "",
+    config_path: str | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> Definitions:
     """The definitions for a database and a settings file (default: configured).
 
     The CLI and the tests build their own, pointed at the database they use; the UI
-    and the daemon load ``defs`` below.
+    and the daemon load ``defs`` below. ``resources`` replaces any of
+    ``resources.build_resources``' by its key: a test or a deployment swaps a client
+    (S3, SFTP, the rendition store) this way, the settings unchanged.
     """
-    settings = SettingsResource(config_path=config_path)
-    cfg = settings.load()
+    built = build_resources(database_url, config_path)
+    cfg = built["settings"].load()
     interval = cfg.filewatcher.sensor_interval_seconds
     return Definitions(
         assets=[*ingestion_assets, *export_assets, *suggestion_assets],
@@ -45,10 +52,7 @@ def build_definitions(
         ],
         sensors=[*build_sensors(interval), *suggestion_sensors],
         schedules=[*build_schedules(cfg), release_expired_locks_schedule],
-        resources={
-            "database": DatabaseResource(url=database_url),
-            "settings": settings,
-        },
+        resources={**built, **(resources or {})},
     )
 
 

@@ -6,8 +6,11 @@ turning them on; each can be stopped and started again from the UI (Automation).
 
 # No `from __future__ import annotations` here: Dagster inspects schedule
 # definitions at run time.
-from dagster import DefaultScheduleStatus, ScheduleDefinition
-from dagster._core.errors import DagsterInvalidDefinitionError
+from dagster import (
+    DagsterInvalidDefinitionError,
+    DefaultScheduleStatus,
+    ScheduleDefinition,
+)
 
 from pipelines.jobs import dump_snapshots_job, nightly_manifest_job
 from smartcrop.settings import Settings, SettingsError

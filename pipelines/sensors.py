@@ -1,6 +1,6 @@
 """Sensors: one per kind of source, each keeping a cursor so a tick never hands out a
 file it has handed out before. The rules of what is new live in
-``smartcrop.ingestion.watch``.
+``smartcrop.ingestion.watch``; the S3 and SFTP clients come from the resources.
 
 A tick that finds one file starts one run for it; a tick that finds several starts
 one run per batch of up to ``MAX_FILES_PER_RUN`` (a range of partitions run as one
@@ -24,15 +24,13 @@ from dagster import (
     SensorResult,
     sensor,
 )
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from assets.ingestion import MANIFEST_PARTITIONS, manifest_partitions
+from assets.partitions import MANIFEST_PARTITIONS, manifest_partitions
 from pipelines.jobs import ingest_manifest_job
-from resources import SettingsResource
+from pipelines.tags import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from resources import S3ClientResource, SettingsResource, SftpResource
 from smartcrop.ingestion import acquire, watch
+from smartcrop.ingestion.run_config import locator_config
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +38,6 @@ log = logging.getLogger(__name__)
 # Big enough that a burst is a handful of runs, small enough that one run's retry
 # (a database restart) redoes little and two runs share a burst.
 MAX_FILES_PER_RUN = 20
-
-
-def _file_config(locator: acquire.Locator) -> dict[str, str | int]:
-    return {
-        "source": locator.source,
-        "location": locator.location,
-        "modified": locator.modified.isoformat() if locator.modified else "",
-        "size": locator.size if locator.size is not None else -1,
-    }
 
 
 def file_key(locator: acquire.Locator) -> str:
@@ -62,7 +51,7 @@ def run_request_for(locator: acquire.Locator, key: str | None = None) -> RunRequ
         partition_key=key,
         # The run key makes Dagster itself refuse a second run for the same delivery.
         run_key=key,
-        run_config={"ops": {"manifest_file": {"config": _file_config(locator)}}},
+        run_config={"ops": {"manifest_file": {"config": locator_config(locator)}}},
         tags={"smartcrop/source": locator.source, "smartcrop/file": locator.filename},
     )
 
@@ -77,7 +66,7 @@ def batch_request_for(keys: list[str], files: dict[str, acquire.Locator]) -> Run
                 "manifest_file": {
                     "config": {
                         "files": [
-                            {"partition_key": key, **_file_config(files[key])}
+                            {"partition_key": key, **locator_config(files[key])}
                             for key in keys
                         ]
                     }
@@ -85,8 +74,8 @@ def batch_request_for(keys: list[str], files: dict[str, acquire.Locator]) -> Run
             }
         },
         tags={
-            ASSET_PARTITION_RANGE_START_TAG: keys[0],
-            ASSET_PARTITION_RANGE_END_TAG: last,
+            PARTITION_RANGE_START_TAG: keys[0],
+            PARTITION_RANGE_END_TAG: last,
             "smartcrop/source": first.source,
             "smartcrop/file": f"{first.filename} and {len(keys) - 1} more",
             "smartcrop/files": str(len(keys)),
@@ -196,11 +185,14 @@ def build_sensors(interval: int) -> list[SensorDefinition]:
         description="Manifests under each filewatcher.s3_sources bucket/prefix.",
     )
     def s3_manifest_sensor(
-        context: SensorEvaluationContext, settings: SettingsResource
+        context: SensorEvaluationContext,
+        settings: SettingsResource,
+        s3: S3ClientResource,
     ) -> SensorResult:
-        return _remote(
-            context, watch.list_s3_sources(settings.load(), _cursor(context))
+        listing = watch.list_s3_sources(
+            settings.load(), _cursor(context), s3.make_client
         )
+        return _remote(context, listing)
 
     @sensor(
         job=ingest_manifest_job,
@@ -209,9 +201,13 @@ def build_sensors(interval: int) -> list[SensorDefinition]:
         description="Manifests in each filewatcher.sftp_sources folder.",
     )
     def sftp_manifest_sensor(
-        context: SensorEvaluationContext, settings: SettingsResource
+        context: SensorEvaluationContext,
+        settings: SettingsResource,
+        sftp: SftpResource,
     ) -> SensorResult:
-        listing = watch.list_sftp_sources(settings.load(), _cursor(context))
+        listing = watch.list_sftp_sources(
+            settings.load(), _cursor(context), sftp.endpoint_for
+        )
         return _remote(context, listing)
 
     return [local_staging_sensor, s3_manifest_sensor, sftp_manifest_sensor]

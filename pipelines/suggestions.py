@@ -22,15 +22,15 @@ from dagster import (
     in_process_executor,
     run_status_sensor,
 )
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from assets.suggestions import suggestion_assets
 from pipelines.jobs import JOB_TAG, ingest_manifest_job
+from pipelines.tags import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    PARTITION_TAG,
+)
 
-PARTITION_TAG = "dagster/partition"
 # Queued behind ingestion runs (higher runs first): suggestions can wait a little,
 # operators waiting for a file's work items should not.
 PRIORITY = {"dagster/priority": "-1"}
@@ -58,15 +58,13 @@ def suggest_crops_after_ingest(
 ) -> RunRequest | SkipReason:
     tags = context.dagster_run.tags
     run_key = f"suggest-{context.dagster_run.run_id}"
-    if tags.get(ASSET_PARTITION_RANGE_START_TAG) and tags.get(
-        ASSET_PARTITION_RANGE_END_TAG
-    ):
+    if tags.get(PARTITION_RANGE_START_TAG) and tags.get(PARTITION_RANGE_END_TAG):
         # A batch of files: one suggestion run over the same range.
         return RunRequest(
             run_key=run_key,
             tags={
-                ASSET_PARTITION_RANGE_START_TAG: tags[ASSET_PARTITION_RANGE_START_TAG],
-                ASSET_PARTITION_RANGE_END_TAG: tags[ASSET_PARTITION_RANGE_END_TAG],
+                PARTITION_RANGE_START_TAG: tags[PARTITION_RANGE_START_TAG],
+                PARTITION_RANGE_END_TAG: tags[PARTITION_RANGE_END_TAG],
                 **PRIORITY,
             },
         )

@@ -21,9 +21,10 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.routes.pipelines import staged_files
-from smartcrop import settings as settings_module
 from smartcrop.ingestion import acquire
-from smartcrop.settings import Settings, SettingsError, load_settings
+from smartcrop.settings import S3Source, Settings, SettingsError, load_settings
+from smartcrop.settings import legacy as legacy_keys
+from smartcrop.transfer.s3 import make_s3_client
 
 LEGACY_FILE = Path(__file__).parent / "config.legacy.yml"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "manifests"
@@ -118,7 +119,7 @@ def legacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PROCESSING_MIDDLEWARE", raising=False)
     # Each test starts as a fresh process would: no key warned about yet.
-    monkeypatch.setattr(settings_module, "_warned_legacy_keys", set())
+    monkeypatch.setattr(legacy_keys, "_warned_legacy_keys", set())
     path = tmp_path / "config.yml"
     shutil.copy(LEGACY_FILE, path)
     return path
@@ -250,11 +251,15 @@ def test_processing_middleware_naming_no_entry_is_a_clear_error(
 def test_every_service_account_is_read(legacy: Path) -> None:
     settings = load_settings(config_file=str(legacy))
     drops, returns = settings.filewatcher.s3_sources
+
+    def client(source: S3Source) -> Any:
+        return acquire.s3_client_for(settings, source, make_s3_client)
+
     # The source's bucket is the second account's: that account's region.
     assert settings.s3_access("provider-drops").region == "eu-west-1"
-    assert acquire.s3_client_for(settings, drops).meta.region_name == "eu-west-1"
+    assert client(drops).meta.region_name == "eu-west-1"
     # A source's own region wins over its account's.
-    assert acquire.s3_client_for(settings, returns).meta.region_name == "us-east-1"
+    assert client(returns).meta.region_name == "us-east-1"
     # Renditions and manifests still go to the first account's bucket.
     assert settings.smartcrop_bucket == "smartcrop-legacy-renditions"
 

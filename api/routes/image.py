@@ -28,6 +28,7 @@ from api.envelope import EmptyEnvelope, JsonObject, ok
 from api.query import int_param, required_int, text_param
 from api.schemas.image import (
     ClaimEnvelope,
+    HistoryEnvelope,
     LockRenewedEnvelope,
     LocksReleasedEnvelope,
     ProgrammeEnvelope,
@@ -37,6 +38,7 @@ from smartcrop.renditions.storage import RenditionStorage, storage_from_settings
 from smartcrop.settings import Settings
 from smartcrop.workflow import claims, locks, renewal, save, status_updates
 from smartcrop.workflow.actors import require_active_user, stages_of
+from smartcrop.workflow.history import programme_history
 from smartcrop.workflow.programmes import build_programme, programme_after_write
 from smartcrop.workflow.states import OPERATOR_QUEUE, QA_QUEUE
 
@@ -83,6 +85,8 @@ class ImageBody(Body):
     ImageId: int
     Status: int
     RejectReasonId: int | None = None
+    # With a send-back or reject; its length is checked by the domain (400, not 422).
+    Comment: str | None = None
     Renditions: list[RenditionBody] = Field(default_factory=list)
 
 
@@ -105,6 +109,7 @@ class SaveCropsBody(Body):
                         )
                         for r in image.Renditions
                     ),
+                    image.Comment,
                 )
                 for image in self.Images
             ),
@@ -135,6 +140,7 @@ def get_image_info(
         owner,
         actor_id=caller.id,
         lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
+        sendback_affinity_minutes=settings.smartcrop_service.sendback_affinity_minutes,
         fetch_policy=FetchPolicy.from_settings(settings),
     )
     if claimed is None:
@@ -248,6 +254,7 @@ def update_status(
     status: str | None = None,
     currentState: str | None = None,
     rejectReasonId: str | None = None,
+    comment: str | None = None,
 ) -> JsonObject:
     program_id = text_param(programId, "programId") or ""
     status_updates.update_status(
@@ -260,9 +267,24 @@ def update_status(
         stage_statuses=stages_of(caller.role),
         lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
         reject_reason_id=int_param(rejectReasonId, "rejectReasonId"),
+        comment=comment,
         required_aspect_ratios=settings.smartcrop_service.required_aspect_ratios,
     )
     return ok(programme_after_write(session, program_id, settings), "Status updated")
+
+
+@router.get("/History", response_model=HistoryEnvelope)
+def history(
+    session: SessionDep, caller: WorkflowDep, programId: str | None = None
+) -> JsonObject:
+    return ok(
+        programme_history(
+            session,
+            text_param(programId, "programId") or "",
+            viewer_id=caller.id,
+            viewer_role=caller.role,
+        )
+    )
 
 
 @router.get("/UpdateUserLockStatus", response_model=LocksReleasedEnvelope)

@@ -36,6 +36,13 @@ class Suggestion(BaseModel):
     Method: str = Field(description="How it was found: `face`, `saliency`, `centre`")
 
 
+class UserRef(BaseModel):
+    """A user, by id and name."""
+
+    UserId: int
+    UserName: str
+
+
 class ProgrammeImage(BaseModel):
     """One work item (source image) of a programme."""
 
@@ -54,6 +61,14 @@ class ProgrammeImage(BaseModel):
     Notes: str
     Renditions: list[Rendition]
     Suggestions: list[Suggestion]
+    LastComment: str | None = Field(
+        description="The comment of the image's latest send-back by QA; null when it "
+        "was never sent back or sent back without one"
+    )
+    SentBackBy: UserRef | None = Field(
+        description="Who made the image's latest send-back; null when it was never "
+        "sent back"
+    )
 
 
 class Programme(BaseModel):
@@ -84,6 +99,37 @@ class LockRenewed(BaseModel):
     RenewedImages: int = Field(description="How many work items' locks were renewed")
 
 
+class HistoryEntry(BaseModel):
+    """One move of one image of the programme (one audit row)."""
+
+    AuditId: int = Field(description="The audit row's id: entries are in its order")
+    At: str = Field(description="When, ISO 8601 UTC")
+    ImageId: int
+    UserId: int | None = Field(description="Who made the move; null: the system")
+    UserName: str | None
+    ForUserId: int | None = Field(
+        description="The user an admin acted for; null when nobody was"
+    )
+    Action: str = Field(
+        description="`claim`, `finish`, `reject`, `qa_claim`, `approve`, `send_back`, "
+        "`qa_reject`, `release`, `admin_release`, `expire`, `qa_skipped`"
+    )
+    FromStatus: int | None
+    FromState: int | None
+    ToStatus: int
+    ToState: int
+    RejectReasonId: int | None
+    RejectReason: str | None
+    Comment: str | None = Field(description="QA's comment with a send-back or reject")
+
+
+class ProgrammeHistory(BaseModel):
+    """Every audit row of the programme's images, oldest first."""
+
+    ProgramId: str
+    Entries: list[HistoryEntry]
+
+
 class LocksReleased(BaseModel):
     UserId: int
     ReleasedImages: int = Field(description="How many work items were unlocked")
@@ -108,3 +154,7 @@ class LocksReleasedEnvelope(Envelope[LocksReleased]):
 
 class LockRenewedEnvelope(Envelope[LockRenewed]):
     pass
+
+
+class HistoryEnvelope(Envelope[ProgrammeHistory]):
+    """``Data``: the programme's history."""

@@ -233,6 +233,7 @@ def manifest(url: str, config: Path, samples: int) -> Op:
     import psycopg  # noqa: PLC0415
 
     os.environ["SMARTCROP_CONFIG"] = str(config)
+    from smartcrop.db import get_engine  # noqa: PLC0415
     from smartcrop.exports.manifest import export_manifest  # noqa: PLC0415
     from smartcrop.settings import load_settings  # noqa: PLC0415
 
@@ -246,7 +247,7 @@ def manifest(url: str, config: Path, samples: int) -> Op:
             # the size it was filled to): what a night with 1,000 new images ships.
             conn.execute(UNSHIP)
             start = time.perf_counter()
-            result = export_manifest(settings, url)
+            result = export_manifest(settings, get_engine(url))
             elapsed = time.perf_counter() - start
             if result.status != "success":
                 raise RuntimeError(f"the manifest did not succeed: {result}")

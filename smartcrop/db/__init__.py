@@ -1,6 +1,7 @@
 """Database access: the engine, the embedded server and the typed models."""
 
 from smartcrop.db.engine import (
+    bulk_connection,
     database_url,
     get_engine,
     libpq_url,
@@ -10,6 +11,7 @@ from smartcrop.db.engine import (
 )
 
 __all__ = [
+    "bulk_connection",
     "database_url",
     "get_engine",
     "libpq_url",

@@ -1,16 +1,26 @@
-"""Engines and sessions for the project's own code (psycopg 3)."""
+"""Engines and sessions for the project's own code (psycopg 3).
+
+One engine per database serves every kind of access (docs/architecture.md, "Database
+access"): ORM and SQL sessions, and the psycopg connections of bulk work
+(:func:`bulk_connection`), which come from the same pool with the same settings.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, make_url
+import psycopg
+from sqlalchemy import Engine, PoolProxiedConnection, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcrop.db.embedded import embedded_url
 from smartcrop.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
@@ -77,3 +87,50 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def bulk_connection(
+    engine: Engine, *, autocommit: bool = False
+) -> Iterator[psycopg.Connection[Any]]:
+    """A psycopg connection from ``engine``'s pool, for what only psycopg does well:
+    ``COPY`` in and out, and streaming server-side cursors.
+
+    It behaves as ``with psycopg.connect(...) as conn`` did: the block's transaction
+    is committed when the block ends and rolled back when it raises (with
+    ``autocommit``, every statement commits on its own). The connection then goes
+    back to the pool as SQLAlchemy expects it: out of autocommit, no transaction
+    open. One that broke under the block (the server restarted, say) is dropped from
+    the pool instead, so the next checkout gets a fresh one.
+    """
+    pooled = engine.raw_connection()
+    conn = pooled.driver_connection
+    if not isinstance(conn, psycopg.Connection):
+        pooled.close()
+        raise TypeError(f"{engine.url.drivername} is not the psycopg 3 driver")
+    try:
+        conn.autocommit = autocommit
+        try:
+            yield conn
+        except BaseException:
+            try:
+                conn.rollback()
+            except psycopg.Error as exc:
+                # As psycopg's own context manager: the block's error is the one
+                # that matters; the connection is dropped below.
+                log.warning("error ignored in rollback: %s", exc)
+            raise
+        conn.commit()
+    finally:
+        _give_back(pooled, conn)
+
+
+def _give_back(pooled: PoolProxiedConnection, conn: psycopg.Connection[Any]) -> None:
+    try:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()  # an explicit BEGIN left open in autocommit mode
+        conn.autocommit = False
+    except psycopg.Error:
+        pooled.invalidate()  # closes it and frees its place in the pool
+        return
+    pooled.close()

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psycopg
+from sqlalchemy import Engine
 
-from smartcrop.db import libpq_url
+from smartcrop.db import bulk_connection
 from smartcrop.exports import neutralise, targets
 from smartcrop.settings import Settings
 from smartcrop.transfer import TransferError
@@ -117,15 +118,17 @@ def _write(cur: psycopg.Cursor, query: str, days: int, path: Path) -> int:
 
 
 def write_dumps(
-    settings: Settings, database_url: str, days: int, when: datetime
+    settings: Settings, engine: Engine, days: int, when: datetime
 ) -> list[tuple[str, Path, Literal["output", "audit"], int]]:
     """The four files in ``local_path``, from one consistent snapshot."""
     dump = settings.smartcrop_dumpdata
     folder = dump.local_path
     folder.mkdir(parents=True, exist_ok=True)
     written: list[tuple[str, Path, Literal["output", "audit"], int]] = []
-    with psycopg.connect(libpq_url(database_url)) as conn:
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    with bulk_connection(engine) as conn:
+        # The transaction's first statement (psycopg has just begun it): one
+        # snapshot for all four files.
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         # Timestamps in the files are UTC whatever the server's zone.
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
         with conn.cursor() as cur:
@@ -139,7 +142,7 @@ def write_dumps(
 
 def dump_snapshots(
     settings: Settings,
-    database_url: str,
+    engine: Engine,
     *,
     days: int | None = None,
     now: datetime | None = None,
@@ -154,7 +157,7 @@ def dump_snapshots(
     if days is None:
         days = settings.smartcrop_dumpdata.date_range
     check_days(days)
-    written = write_dumps(settings, database_url, days, now or datetime.now(UTC))
+    written = write_dumps(settings, engine, days, now or datetime.now(UTC))
     ftp = settings.smartcrop_ftp_config
     if not ftp.host:
         log.warning(

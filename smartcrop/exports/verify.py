@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
+from sqlalchemy import Engine
 
-from smartcrop.db import libpq_url
-from smartcrop.exports.manifest import COLUMNS
+from smartcrop.db import bulk_connection
+from smartcrop.exports.manifest_csv import COLUMNS
 
 _CHUNK = 1 << 20
 
@@ -61,9 +61,9 @@ SELECT
 """
 
 
-def verify_manifest(database_url: str, path: Path) -> Verification:
+def verify_manifest(engine: Engine, path: Path) -> Verification:
     """Compare the manifest at ``path`` (named as sent) with its stamps."""
-    with psycopg.connect(libpq_url(database_url)) as conn:
+    with bulk_connection(engine) as conn:
         conn.execute(_CREATE)
         with (
             conn.cursor() as cur,

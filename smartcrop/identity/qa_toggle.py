@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from smartcrop.db.models import AppSettings, ProgramImage
 from smartcrop.errors import Conflict
+from smartcrop.workflow.states import LOCKED, QA_QUEUE
 
 
 def qc_disabled(session: Session) -> bool:
@@ -27,7 +28,7 @@ def set_qc_disabled(session: Session, disabled: bool, actor_id: int) -> bool:
     if disabled:
         locked_in_qa = session.scalar(
             select(func.count(ProgramImage.id)).where(
-                ProgramImage.status == 2, ProgramImage.currentstate == 1
+                ProgramImage.status == QA_QUEUE, ProgramImage.currentstate == LOCKED
             )
         )
         if locked_in_qa:

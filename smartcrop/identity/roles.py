@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smartcrop.db.models import Role, User
+from smartcrop.db.models import ROLE_ACTIVE, ROLE_DELETED, Role, User
 from smartcrop.errors import Conflict, InvalidInput, NotFound
 
 MAX_ROLE_NAME = 64
@@ -37,28 +37,30 @@ def _role_named(session: Session, name: str) -> Role | None:
 
 def _active_role(session: Session, name: str) -> Role:
     role = _role_named(session, name)
-    if role is None or role.status != 1:
+    if role is None or role.status != ROLE_ACTIVE:
         raise NotFound(f"there is no role named {name.strip()!r}")
     return role
 
 
 def list_roles(session: Session) -> list[dict[str, Any]]:
-    roles = session.scalars(select(Role).where(Role.status == 1).order_by(Role.id))
+    roles = session.scalars(
+        select(Role).where(Role.status == ROLE_ACTIVE).order_by(Role.id)
+    )
     return [role_view(role) for role in roles]
 
 
 def create_role(session: Session, name: str) -> dict[str, Any]:
     name = _clean_role_name(name)
     existing = _role_named(session, name)
-    if existing is not None and existing.status == 1:
+    if existing is not None and existing.status == ROLE_ACTIVE:
         raise Conflict(f"a role named {existing.rolename!r} already exists")
     if existing is not None:
         # A deleted role of that name comes back (names stay unique, deleted or not).
-        existing.status = 1
+        existing.status = ROLE_ACTIVE
         existing.rolename = name
         role = existing
     else:
-        role = Role(rolename=name, status=1, isbuiltin=False)
+        role = Role(rolename=name, status=ROLE_ACTIVE, isbuiltin=False)
         try:
             with session.begin_nested():  # a simultaneous create of the same name
                 session.add(role)
@@ -78,7 +80,7 @@ def delete_role(session: Session, name: str) -> None:
             f"the role {role.rolename!r} is given to {holders} user(s); "
             "give them another role first"
         )
-    role.status = 0
+    role.status = ROLE_DELETED
     session.flush()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from smartcrop.db.models import Rule
 from smartcrop.errors import InvalidInput, NotFound
+from smartcrop.workflow.states import STATUSES
 
 
 def rule_view(rule: Rule) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def rule_view(rule: Rule) -> dict[str, Any]:
 
 
 def _check_rule(status: int | None, percentage: int | None) -> None:
-    if status is not None and status not in (1, 2, 3, 4):
+    if status is not None and status not in STATUSES:
         raise InvalidInput("Status must be 1, 2, 3 or 4 (see the work-item states)")
     if percentage is not None and not 0 <= percentage <= 100:
         raise InvalidInput("Percentage must be between 0 and 100")

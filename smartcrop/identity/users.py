@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smartcrop.db.models import Role, User
+from smartcrop.db.models import ROLE_ACTIVE, Role, User
 from smartcrop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcrop.identity.passwords import (
     WeakPasswordError,
@@ -42,7 +42,9 @@ def role_to_give(session: Session, role_name: str) -> Role:
     """
     name = role_name.strip()
     role = session.scalar(
-        select(Role).where(func.lower(Role.rolename) == name.lower(), Role.status == 1)
+        select(Role).where(
+            func.lower(Role.rolename) == name.lower(), Role.status == ROLE_ACTIVE
+        )
     )
     if role is None:
         raise InvalidInput(f"there is no role named {name!r}")
@@ -82,7 +84,7 @@ def has_active_admin(session: Session) -> bool:
         .where(
             User.isactive.is_(True),
             func.lower(Role.rolename) == ADMIN,
-            Role.status == 1,
+            Role.status == ROLE_ACTIVE,
         )
         .limit(1)
     )

@@ -9,7 +9,10 @@ The steps, in the order a file goes through them (each a module here):
 - ``manifests``: which provider sent a file, and its rows as common ParsedRows;
 - ``landing``: recording a file and landing its rows (one COPY);
 - ``work_items``: work items derived from the landed rows, and the check that every
-  accepted row has its item.
+  accepted row has its item;
+- ``steps``: the steps of a run over its files (one, or a sensor's batch), each
+  answering what it did as an ``outcome.StepResult`` for the Dagster assets to report;
+  ``run_config`` says where a run's files are.
 
 The S3 and SFTP clients themselves are ``smartcrop.transfer``.
 """
@@ -19,6 +22,9 @@ from smartcrop.ingestion import (
     given_files,
     landing,
     manifests,
+    outcome,
+    run_config,
+    steps,
     watch,
     work_items,
 )
@@ -33,6 +39,21 @@ from smartcrop.ingestion.landing import (
     mark_failed,
     record_file,
 )
+from smartcrop.ingestion.outcome import (
+    Check,
+    FileFailure,
+    Json,
+    Markdown,
+    Metadata,
+    StepResult,
+)
+from smartcrop.ingestion.run_config import given_locators, locator_config
+from smartcrop.ingestion.steps import (
+    check_links,
+    derive_files,
+    fetch_files,
+    land_files,
+)
 from smartcrop.ingestion.watch import Listing, list_sources
 from smartcrop.ingestion.work_items import (
     DerivationResult,
@@ -43,28 +64,43 @@ from smartcrop.ingestion.work_items import (
 )
 
 __all__ = [
+    "Check",
     "DerivationResult",
+    "FileFailure",
     "FileRecord",
     "GivenFile",
+    "Json",
     "LandingResult",
     "LinkCheck",
     "Listing",
     "Locator",
+    "Markdown",
+    "Metadata",
+    "StepResult",
     "acquire",
+    "check_links",
+    "derive_files",
     "derive_work_items",
     "fetch",
+    "fetch_files",
     "file_outcome",
     "file_record",
     "given_files",
+    "given_locators",
+    "land_files",
     "land_rows",
     "landing",
     "list_sources",
+    "locator_config",
     "manifests",
     "mark_failed",
+    "outcome",
     "partition_key",
     "plan_files",
     "quarantine",
     "record_file",
+    "run_config",
+    "steps",
     "rejected_rows",
     "unlinked_rows",
     "watch",

@@ -4,6 +4,9 @@ A file is identified by a *locator*: where it came from (``local``, ``s3``, ``sf
 ``cli``, ``api``) and where it is there. Every file gets its own folder in the working
 area, named by its partition key, so a re-run finds the copy it already made and
 never downloads the file again.
+
+Remote files are fetched with the clients the caller hands in (the Dagster code's S3
+and SFTP resources); the settings only say which buckets and hosts there are.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import re
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -22,8 +26,14 @@ from urllib.parse import urlsplit
 from smartcrop.settings import S3Source, Settings, SftpSource
 from smartcrop.transfer import s3 as s3_transfer
 from smartcrop.transfer import sftp as sftp_transfer
+from smartcrop.transfer.s3 import S3ClientFactory
 
 log = logging.getLogger(__name__)
+
+# The endpoint of a watched SFTP folder, from what the settings say of it
+# (``sftp_endpoint_for`` is the plain one; resources.SftpResource.endpoint_for the
+# Dagster code's).
+SftpEndpointFor = Callable[[SftpSource], sftp_transfer.SftpEndpoint]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_KEY_LENGTH = 120
@@ -109,10 +119,14 @@ def sftp_source_for(settings: Settings, host: str, port: int) -> SftpSource:
     raise LookupError(f"no filewatcher.sftp_sources entry for {host}:{port}")
 
 
-def s3_client_for(settings: Settings, source: S3Source) -> s3_transfer.S3Client:
-    # The service account of the source's bucket, if one names it (Settings.s3_access).
+def s3_client_for(
+    settings: Settings, source: S3Source, make_client: S3ClientFactory
+) -> s3_transfer.S3Client:
+    """A client for a watched bucket from ``make_client`` (the Dagster code's S3
+    resource), given what the settings say of the bucket: the source's endpoint and
+    the service account that names it (``Settings.s3_access``)."""
     access = settings.s3_access(source.bucket, region=source.region)
-    return s3_transfer.make_s3_client(
+    return make_client(
         endpoint_url=source.endpoint_url,
         region=access.region,
         access_key=access.access_key,
@@ -121,6 +135,8 @@ def s3_client_for(settings: Settings, source: S3Source) -> s3_transfer.S3Client:
 
 
 def sftp_endpoint_for(source: SftpSource) -> sftp_transfer.SftpEndpoint:
+    """Where and how to log in to a watched SFTP folder, as the settings say; the
+    Dagster code's SFTP resource starts from this."""
     return sftp_transfer.SftpEndpoint(
         host=source.host,
         port=source.port,
@@ -132,12 +148,20 @@ def sftp_endpoint_for(source: SftpSource) -> sftp_transfer.SftpEndpoint:
     )
 
 
-def fetch(settings: Settings, locator: Locator, key: str) -> Path:
+def fetch(
+    settings: Settings,
+    locator: Locator,
+    key: str,
+    *,
+    s3: S3ClientFactory,
+    sftp: SftpEndpointFor,
+) -> Path:
     """The file in the working area, fetched now unless an earlier run already did.
 
     A watched local file is moved (the staging folder empties itself as files are
     taken); a file given on the command line or to the API is copied (it is the
-    caller's); remote files are downloaded to ``.part`` and renamed when complete.
+    caller's); remote files are downloaded to ``.part`` and renamed when complete,
+    with a client from ``s3`` or an endpoint from ``sftp`` (the Dagster resources).
     """
     dest = work_path(settings, key, locator.filename)
     if dest.is_file():
@@ -156,13 +180,13 @@ def fetch(settings: Settings, locator: Locator, key: str) -> Path:
     elif locator.source == "s3":
         bucket, object_path = split_remote(locator.location)
         object_key = object_path.lstrip("/")
-        client = s3_client_for(settings, s3_source_for(settings, bucket))
+        client = s3_client_for(settings, s3_source_for(settings, bucket), s3)
         s3_transfer.download(client, bucket, object_key, dest)
     elif locator.source == "sftp":
         netloc, remote_path = split_remote(locator.location)
         parts = urlsplit(f"sftp://{netloc}")
         sftp_source = sftp_source_for(settings, parts.hostname or "", parts.port or 22)
-        sftp_transfer.download(sftp_endpoint_for(sftp_source), remote_path, dest)
+        sftp_transfer.download(sftp(sftp_source), remote_path, dest)
     else:
         raise ValueError(f"unknown source {locator.source!r}")
     log.info("fetched %s into %s", readable(locator.location), dest)

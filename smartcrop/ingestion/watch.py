@@ -10,7 +10,8 @@ the Dagster sensors stay thin and the rules can be tested without Dagster.
 - S3 prefixes: the state is the (last modified, key) of the newest object handed out,
   the cursor of ``smartcrop.transfer.s3.list_objects``.
 
-``list_s3_sources`` and ``list_sftp_sources`` walk every configured source of a kind:
+``list_s3_sources`` and ``list_sftp_sources`` walk every configured source of a kind
+with the clients they are given (the Dagster code's resources):
 the sensors call them with their cursor, the download endpoints with none (every file
 present; the endpoint then keeps those whose delivery is not yet a partition). A source
 that cannot be listed is reported, and its cursor left as it was, without stopping
@@ -32,6 +33,7 @@ from smartcrop.settings import Settings
 from smartcrop.transfer import RemoteFile, TransferError
 from smartcrop.transfer import s3 as s3_transfer
 from smartcrop.transfer import sftp as sftp_transfer
+from smartcrop.transfer.s3 import S3ClientFactory
 
 # A local file changed this recently may still be being written; wait a tick.
 SETTLE_SECONDS = 1.0
@@ -117,9 +119,12 @@ class Listing:
         return self.sources > 0 and len(self.errors) >= self.sources
 
 
-def list_s3_sources(settings: Settings, cursor: dict[str, Any] | None) -> Listing:
+def list_s3_sources(
+    settings: Settings, cursor: dict[str, Any] | None, s3: S3ClientFactory
+) -> Listing:
     """New manifests under each ``filewatcher.s3_sources`` bucket/prefix, oldest
-    first per source; with no cursor, every manifest there."""
+    first per source; with no cursor, every manifest there. ``s3`` makes each
+    source's client (the Dagster code's S3 resource)."""
     listing = Listing(cursor=dict(cursor or {}))
     for source in settings.filewatcher.s3_sources:
         listing.sources += 1
@@ -127,7 +132,7 @@ def list_s3_sources(settings: Settings, cursor: dict[str, Any] | None) -> Listin
         last = listing.cursor.get(name, {})
         try:
             objects = s3_transfer.list_objects(
-                acquire.s3_client_for(settings, source),
+                acquire.s3_client_for(settings, source, s3),
                 source.bucket,
                 source.prefix,
                 since_key=last.get("key"),
@@ -150,17 +155,18 @@ def list_s3_sources(settings: Settings, cursor: dict[str, Any] | None) -> Listin
     return listing
 
 
-def list_sftp_sources(settings: Settings, cursor: dict[str, Any] | None) -> Listing:
+def list_sftp_sources(
+    settings: Settings, cursor: dict[str, Any] | None, sftp: acquire.SftpEndpointFor
+) -> Listing:
     """New manifests in each ``filewatcher.sftp_sources`` folder; with no cursor,
-    every manifest there."""
+    every manifest there. ``sftp`` gives each source's endpoint (the Dagster code's
+    SFTP resource)."""
     listing = Listing(cursor=dict(cursor or {}))
     for source in settings.filewatcher.sftp_sources:
         listing.sources += 1
         name = f"{source.host}:{source.port}{source.directory}"
         try:
-            files = sftp_transfer.list_remote_files(
-                acquire.sftp_endpoint_for(source), source.directory
-            )
+            files = sftp_transfer.list_remote_files(sftp(source), source.directory)
         except TransferError as exc:
             listing.errors.append(f"SFTP source {name} not listed: {exc}")
             continue
@@ -173,10 +179,15 @@ def list_sftp_sources(settings: Settings, cursor: dict[str, Any] | None) -> List
 
 
 def list_sources(
-    settings: Settings, kind: str, cursor: dict[str, Any] | None = None
+    settings: Settings,
+    kind: str,
+    cursor: dict[str, Any] | None = None,
+    *,
+    s3: S3ClientFactory,
+    sftp: acquire.SftpEndpointFor,
 ) -> Listing:
     if kind == "s3":
-        return list_s3_sources(settings, cursor)
+        return list_s3_sources(settings, cursor, s3)
     if kind == "sftp":
-        return list_sftp_sources(settings, cursor)
+        return list_sftp_sources(settings, cursor, sftp)
     raise ValueError(f"no remote source kind {kind!r}")

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 
 from smartcrop.ingestion.landing import FileRecord
+from smartcrop.workflow.states import FREE, OPERATOR_QUEUE
 
 
 @dataclass(frozen=True)
@@ -27,20 +28,20 @@ class DerivationResult:
 # The usual case: the first accepted row of each pair becomes its work item, with the
 # id it was given at landing, so no landed row has to be written again. A pair that
 # is already a work item (or an id already used) is left to the repair below.
-_INSERT_LINKED = """
+_INSERT_LINKED = f"""
 INSERT INTO smartcrop_programimage (
   id, link_object_id, imageurl, providername, programtitle, episodetitle, season,
   episode, imagetypeid, imagetype, languageid, language, width, height, rights, notes,
   status, currentstate, uploadfileid)
 SELECT programimageid, link_object_id, imageurl, providername, programtitle,
        episodetitle, season, episode, imagetypeid, imagetype, languageid, language,
-       width, height, rights, notes, 1, 0, uploadfileid
+       width, height, rights, notes, {OPERATOR_QUEUE}, {FREE}, uploadfileid
 FROM smartcrop_inputfiles
 WHERE uploadfileid = %(file)s AND rejectreason IS NULL AND NOT isduplicate
   AND programimageid IS NOT NULL
 ORDER BY rownumber
 ON CONFLICT DO NOTHING
-"""
+"""  # noqa: S608 - a new item's state constants only; values are parameters
 
 # An accepted landed row ``i`` has its work item: its link names the item of its own
 # (ProgramId, image URL) pair. The derivation below and the work-items check
@@ -66,7 +67,7 @@ WHERE i.uploadfileid = %(file)s AND i.rejectreason IS NULL
 
 # The repair, when not every first row made its item: the pairs still missing become
 # work items with new ids, then each accepted row is linked by the pair.
-_DERIVE = """
+_DERIVE = f"""
 WITH firsts AS (
   SELECT DISTINCT ON (link_object_id, imageurl)
          link_object_id, imageurl, providername, programtitle, episodetitle, season,
@@ -82,11 +83,11 @@ INSERT INTO smartcrop_programimage (
   status, currentstate, uploadfileid)
 SELECT link_object_id, imageurl, providername, programtitle, episodetitle, season,
        episode, imagetypeid, imagetype, languageid, language, width, height, rights,
-       notes, 1, 0, %(file)s
+       notes, {OPERATOR_QUEUE}, {FREE}, %(file)s
 FROM firsts
 ORDER BY rownumber
 ON CONFLICT (link_object_id, imageurl) DO NOTHING
-"""
+"""  # noqa: S608 - a new item's state constants only; values are parameters
 
 # Each accepted row points at its work item; it is a duplicate unless it is the row
 # that created that item (the first of its key in the file that added it). The first

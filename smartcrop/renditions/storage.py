@@ -22,7 +22,12 @@ import botocore.exceptions as bce
 from smartcrop.settings import Settings
 from smartcrop.transfer import TransferError
 from smartcrop.transfer.retry import RetryPolicy, call_with_retry
-from smartcrop.transfer.s3 import S3Client, is_transient_s3_error, make_s3_client
+from smartcrop.transfer.s3 import (
+    S3Client,
+    S3ClientFactory,
+    is_transient_s3_error,
+    make_s3_client,
+)
 
 # A key segment keeps letters, digits, '.', '_' and '-': provider and programme ids
 # come from spreadsheets, and a '/' or '..' in one must not reach another folder.
@@ -154,17 +159,46 @@ class S3Storage:
         )
 
 
-def storage_from_settings(settings: Settings) -> RenditionStorage:
+def open_storage(settings: Settings, s3: S3ClientFactory) -> RenditionStorage:
+    """The rendition store the settings choose (``storage.backend``); an S3 one
+    reaches ``Settings.smartcrop_bucket`` with a client from ``s3`` (the Dagster
+    code's rendition-storage resource, or the API's :func:`request_s3_client`)."""
     storage = settings.smartcrop_service.storage
     if storage.backend == "local":
         return LocalStorage(storage.local_root)
     access = settings.s3_access(settings.smartcrop_bucket)
-    client = make_s3_client(
+    client = s3(
         endpoint_url=storage.endpoint_url,
         region=access.region,
         access_key=access.access_key,
         secret_key=access.secret_key,
-        connect_timeout=5.0,
-        read_timeout=30.0,
     )
     return S3Storage(client, settings.smartcrop_bucket)
+
+
+# An API request waits on the store: short timeouts (the Dagster resource too).
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+
+def request_s3_client(
+    *,
+    endpoint_url: str | None,
+    region: str | None,
+    access_key: str | None,
+    secret_key: str | None,
+) -> S3Client:
+    """The API's client for the renditions bucket."""
+    return make_s3_client(
+        endpoint_url=endpoint_url,
+        region=region,
+        access_key=access_key,
+        secret_key=secret_key,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+    )
+
+
+def storage_from_settings(settings: Settings) -> RenditionStorage:
+    """The API's rendition store (it has no Dagster resources)."""
+    return open_storage(settings, request_s3_client)

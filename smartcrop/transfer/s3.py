@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import botocore.exceptions as bce
+from botocore import UNSIGNED
 from botocore.config import Config
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
@@ -31,6 +32,22 @@ _CHUNK = 1024 * 1024
 # A boto3 S3 client. boto3 ships no types and its stubs are not installed (see
 # pyproject's [tool.mypy] overrides), so to the type checker it is Any.
 S3Client = Any
+
+
+class S3ClientFactory(Protocol):
+    """Makes a client for a bucket from what the settings say of it:
+    :func:`make_s3_client`, or the Dagster code's S3 resource
+    (``resources.S3ClientResource.make_client``), which may override any of it."""
+
+    def __call__(
+        self,
+        *,
+        endpoint_url: str | None,
+        region: str | None,
+        access_key: str | None,
+        secret_key: str | None,
+    ) -> S3Client: ...
+
 
 # Error codes S3 (and S3-compatible stores) use for "try again later".
 _TRANSIENT_CODES = frozenset(
@@ -76,27 +93,39 @@ def make_s3_client(
     *,
     connect_timeout: float = 10.0,
     read_timeout: float = 60.0,
+    session_token: str | None = None,
+    profile_name: str | None = None,
+    max_attempts: int = 1,
+    use_ssl: bool = True,
+    verify: bool | None = None,
+    unsigned: bool = False,
 ) -> S3Client:
     """A boto3 S3 client; ``None`` arguments fall back to boto3's usual chain.
 
     A custom ``endpoint_url`` (S3-compatible store, local test server) gets path-style
     addressing, because bucket subdomains of an IP address or a private host don't
-    resolve.
+    resolve. ``max_attempts`` is botocore's own attempts per call: 1, so that
+    ``call_with_retry`` owns the retry budget. The keyword arguments after the
+    timeouts are those of dagster-aws's ``S3Resource`` (``resources/s3.py``).
     """
     config = Config(
-        # One try per call: call_with_retry owns the retry budget.
-        retries={"total_max_attempts": 1, "mode": "standard"},
+        retries={"total_max_attempts": max_attempts, "mode": "standard"},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         s3={"addressing_style": "path"} if endpoint_url else None,
+        signature_version=UNSIGNED if unsigned else None,
     )
     # A fresh Session: the default one is shared process-wide and not thread-safe.
     session = boto3.session.Session(
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
         region_name=region,
+        profile_name=profile_name,
     )
-    return session.client("s3", endpoint_url=endpoint_url, config=config)
+    return session.client(
+        "s3", endpoint_url=endpoint_url, config=config, use_ssl=use_ssl, verify=verify
+    )
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 AUDIT_COLUMNS = (
     "programimageid, link_object_id, userid, action, fromstatus, fromstate, "
-    "tostatus, tostate, rejectreasonid, details"
+    "tostatus, tostate, rejectreasonid, details, comment"
 )
 
 
@@ -49,6 +49,7 @@ class AuditEntry:
     to_state: int
     reject_reason_id: int | None
     details: dict[str, Any] | None
+    comment: str | None
     created_at: datetime
 
 
@@ -57,7 +58,8 @@ def history(session: Session, image_id: int) -> list[AuditEntry]:
     rows = session.execute(
         text(
             "SELECT id, programimageid, link_object_id, userid, action, fromstatus,"
-            " fromstate, tostatus, tostate, rejectreasonid, details, createdat"
+            " fromstate, tostatus, tostate, rejectreasonid, details, comment,"
+            " createdat"
             " FROM smartcrop_programimage_audit WHERE programimageid = :image_id"
             " ORDER BY id"
         ),

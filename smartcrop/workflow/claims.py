@@ -16,6 +16,8 @@ before the claim's (``states.apply_move``'s ``take_over_after_minutes``), so no 
 is ever blocked by one and none pays for a separate release first. Expired locks of
 programmes nobody claims are released by the ``release_expired_locks`` schedule
 (``pipelines/maintenance.py``), so dashboards and dumps show them free.
+
+The statements themselves (and send-back affinity) are in ``claim_queue``.
 """
 
 from __future__ import annotations
@@ -29,14 +31,17 @@ from sqlalchemy.orm import Session
 
 from smartcrop.errors import Conflict, InvalidInput, NotFound
 from smartcrop.netfetch import FetchPolicy
+from smartcrop.workflow import claim_queue as queue
 from smartcrop.workflow.sources import fill_missing_sizes, read_image_size
-from smartcrop.workflow.states import CLAIM, QA_CLAIM, apply_move_rows
+from smartcrop.workflow.states import (
+    CLAIM,
+    LOCKED,
+    OPERATOR_QUEUE,
+    QA_CLAIM,
+    QA_QUEUE,
+    apply_move_rows,
+)
 
-# Advisory-lock namespace of claims (first key of the two-key form), so that the
-# programme hashes never collide with advisory locks taken for anything else.
-CLAIM_LOCK_NAMESPACE = 0x5C0C
-# How many queue rows a claim looks through for a programme nobody else is taking.
-CANDIDATE_WINDOW = 256
 # Snapshot races (a programme taken and committed between our read and our lock) and
 # a free row briefly locked by another writer (the expired-lock release, a size
 # stored by the suggestion pipeline) end a claim attempt empty-handed; a few quick
@@ -57,138 +62,6 @@ class Claimed:
     unsized: bool = False
 
 
-def _expired(alias: str) -> str:
-    """SQL: the row's lock (if any) is older than ``:minutes``."""
-    return (
-        f"{alias}.lockedat < now() - make_interval(mins => CAST(:minutes AS integer))"
-    )
-
-
-def _live(alias: str) -> str:
-    """SQL: the row's lock is not older than ``:minutes`` (a held row)."""
-    return (
-        f"{alias}.lockedat >= now() - make_interval(mins => CAST(:minutes AS integer))"
-    )
-
-
-def _candidates(status: int, with_provider: bool) -> str:
-    """Queue rows a claim may take, oldest first: free ones and ones whose lock has
-    expired, of programmes with no row under a live lock of this stage.
-
-    Two branches rather than one OR, so the free rows are still read in order from
-    the queue's partial index (and the expired ones from the small index of locked
-    rows); the caller's own live programmes are resumed before we get here.
-    """
-    # Provider names match case-insensitively (an operator typing "nbcu" gets NBCU's
-    # queue), in the lower() form the operator-queue index is built on (migration
-    # 0006), so the free rows are still read in order from that index.
-    provider = "lower(q.providername) = lower(:provider) AND " if with_provider else ""
-    same_provider = (
-        "AND lower(h.providername) = lower(q.providername)" if with_provider else ""
-    )
-    nobody_holds = f"""NOT EXISTS (
-                SELECT 1 FROM smartcrop_programimage h
-                WHERE h.link_object_id = q.link_object_id {same_provider}
-                  AND h.status = {status} AND h.currentstate = 1
-                  AND {_live("h")})"""  # noqa: S608 - this module's constants only
-    branch = """(SELECT q.link_object_id, q.createdat FROM smartcrop_programimage q
-            WHERE {provider}q.status = {status} AND {which} AND {nobody_holds}
-            ORDER BY q.createdat, q.link_object_id
-            LIMIT :window)"""
-    free = branch.format(
-        provider=provider,
-        status=status,
-        which="q.currentstate = 0",
-        nobody_holds=nobody_holds,
-    )
-    expired = branch.format(
-        provider=provider,
-        status=status,
-        which=f"q.currentstate = 1 AND {_expired('q')}",
-        nobody_holds=nobody_holds,
-    )
-    return f"""{free}
-        UNION ALL
-        {expired}
-        ORDER BY createdat, link_object_id
-        LIMIT :window"""  # noqa: S608 - built from this module's constants only
-
-
-def _pick_oldest(status: int, with_provider: bool) -> str:
-    """CTEs ``pick`` (the programme) and ``old`` (its free or expired rows, locked).
-
-    The rows are locked with SKIP LOCKED and taken only when every one the snapshot
-    shows free could be locked and still is: a claim never waits on a row lock. (The
-    statement's snapshot can predate another claim's commit: then the programme's
-    rows are already held and being written by their new holder, and waiting for
-    them while holding some could deadlock with that writer.) Otherwise nothing
-    moves and the claim tries again with a fresh snapshot.
-    """
-    provider_of_rows = (
-        "AND lower(p.providername) = lower(:provider)" if with_provider else ""
-    )
-    rows_of_pick = f"""smartcrop_programimage p
-        JOIN pick ON pick.link_object_id = p.link_object_id
-        WHERE p.status = {status} AND (p.currentstate = 0 OR {_expired("p")})
-          {provider_of_rows}"""  # noqa: S608 - built from this module's constants only
-    return f"""pick AS MATERIALIZED (
-        SELECT c.link_object_id FROM (
-            {_candidates(status, with_provider)}
-        ) c
-        WHERE pg_try_advisory_xact_lock(:ns, hashtext(c.link_object_id))
-        LIMIT 1
-    ),
-    locked AS (
-        SELECT p.id, p.lockedby FROM {rows_of_pick}
-        ORDER BY p.id
-        FOR UPDATE OF p SKIP LOCKED
-    ),
-    old AS (
-        SELECT id, lockedby FROM locked
-        WHERE (SELECT count(*) FROM locked) = (SELECT count(*) FROM {rows_of_pick})
-    )"""  # noqa: S608 - built from this module's constants only
-
-
-_OPERATOR_PICK = _pick_oldest(1, with_provider=True)
-_QA_PICK = _pick_oldest(2, with_provider=False)
-_OPERATOR_WAITING = text(
-    f"SELECT EXISTS ({_candidates(1, with_provider=True)})"  # noqa: S608
-)
-_QA_WAITING = text(
-    f"SELECT EXISTS ({_candidates(2, with_provider=False)})"
-)  # noqa: S608
-
-_QA_PROGRAMME_ROWS = f"""old AS (
-    SELECT id, lockedby FROM smartcrop_programimage
-    WHERE link_object_id = :program_id AND status = 2
-      AND (currentstate = 0 OR {_expired("smartcrop_programimage")})
-    ORDER BY id
-    FOR UPDATE
-)"""  # noqa: S608 - built from this module's constants only
-
-# The programme the user holds (live locks only) in this queue, all its held rows.
-_RESUME = text(f"""
-    SELECT id, link_object_id, (width IS NULL OR height IS NULL)
-    FROM smartcrop_programimage r
-    WHERE lockedby = :user AND currentstate = 1 AND status = :status AND {_live("r")}
-      AND link_object_id = (
-        SELECT link_object_id FROM smartcrop_programimage o
-        WHERE lockedby = :user AND currentstate = 1 AND status = :status
-          AND {_live("o")}
-          AND (CAST(:provider AS text) IS NULL
-               OR lower(providername) = lower(:provider))
-        ORDER BY lockedat, createdat, link_object_id LIMIT 1)
-    ORDER BY id
-    """)  # noqa: S608 - built from this module's constants only
-
-_HELD = text(f"""
-    SELECT id FROM smartcrop_programimage r
-    WHERE lockedby = :user AND currentstate = 1 AND status = :status
-      AND link_object_id = :program_id AND {_live("r")}
-    ORDER BY id
-    """)  # noqa: S608 - built from this module's constants only
-
-
 def _held(
     session: Session,
     user_id: int,
@@ -198,7 +71,7 @@ def _held(
 ) -> list[int]:
     return list(
         session.scalars(
-            _HELD,
+            queue.HELD,
             {
                 "user": user_id,
                 "status": status,
@@ -223,7 +96,7 @@ def _resume(
     is not resumed: its rows are free again, for them as for anyone.
     """
     rows = session.execute(
-        _RESUME,
+        queue.RESUME,
         {
             "user": user_id,
             "status": status,
@@ -247,11 +120,11 @@ def _claim_oldest(
     actor_id: int,
     timeout_minutes: int,
 ) -> Claimed | None:
-    move = CLAIM if status == 1 else QA_CLAIM
+    move = CLAIM if status == OPERATOR_QUEUE else QA_CLAIM
     values = {
         **params,
-        "window": CANDIDATE_WINDOW,
-        "ns": CLAIM_LOCK_NAMESPACE,
+        "window": queue.CANDIDATE_WINDOW,
+        "ns": queue.CLAIM_LOCK_NAMESPACE,
         "minutes": timeout_minutes,
     }
     for attempt in range(MAX_ATTEMPTS):
@@ -284,10 +157,14 @@ def claim_for_operator(
     *,
     actor_id: int | None = None,
     lock_timeout_minutes: int,
+    sendback_affinity_minutes: int = 0,
 ) -> Claimed | None:
     """(1,0) -> (1,1): the oldest programme of the provider's queue, all its free rows
     (and its rows whose lock has expired, taken over).
 
+    With ``sendback_affinity_minutes``, a programme QA sent back to ``user_id`` (she
+    finished it last) less than that long ago comes before the queue's oldest, and
+    one sent back to another operator is not taken (``claim_queue``); 0: neither.
     Returns None when the queue is empty. Does not commit.
     """
     provider_name = (provider_name or "").strip()
@@ -296,11 +173,16 @@ def claim_for_operator(
     held = _resume(session, user_id, 1, provider_name, lock_timeout_minutes)
     if held is not None:
         return held
+    affinity = sendback_affinity_minutes > 0
     return _claim_oldest(
         session,
-        _OPERATOR_PICK,
-        _OPERATOR_WAITING,
-        {"provider": provider_name},
+        queue.OPERATOR_PICK_WITH_AFFINITY if affinity else queue.OPERATOR_PICK,
+        queue.OPERATOR_WAITING_WITH_AFFINITY if affinity else queue.OPERATOR_WAITING,
+        {
+            "provider": provider_name,
+            "user": user_id,
+            "affinity": sendback_affinity_minutes,
+        },
         1,
         owner_id=user_id,
         actor_id=actor_id if actor_id is not None else user_id,
@@ -333,8 +215,8 @@ def claim_for_qa(
             return resumed
         return _claim_oldest(
             session,
-            _QA_PICK,
-            _QA_WAITING,
+            queue.QA_PICK,
+            queue.QA_WAITING,
             {},
             2,
             owner_id=user_id,
@@ -345,7 +227,7 @@ def claim_for_qa(
     # One programme asked for by id: wait for (do not skip) a claim in progress on it.
     session.execute(
         text("SELECT pg_advisory_xact_lock(:ns, hashtext(:program_id))"),
-        {"ns": CLAIM_LOCK_NAMESPACE, "program_id": program_id},
+        {"ns": queue.CLAIM_LOCK_NAMESPACE, "program_id": program_id},
     )
     rows = session.execute(
         text(
@@ -358,12 +240,15 @@ def claim_for_qa(
     ).all()
     if not rows:
         raise NotFound(f"there is no programme {program_id}")
-    if any(s == 2 and c == 1 and who != user_id and not old for s, c, who, old in rows):
+    if any(
+        s == QA_QUEUE and c == LOCKED and who != user_id and not old
+        for s, c, who, old in rows
+    ):
         raise Conflict(f"programme {program_id} is being reviewed by another user")
     apply_move_rows(
         session,
         QA_CLAIM,
-        _QA_PROGRAMME_ROWS,
+        queue.QA_PROGRAMME_ROWS,
         {"program_id": program_id, "minutes": lock_timeout_minutes},
         owner_id=user_id,
         actor_id=actor,
@@ -382,6 +267,7 @@ def claim_operator_programme(
     *,
     actor_id: int,
     lock_timeout_minutes: int,
+    sendback_affinity_minutes: int = 0,
     read_size: Callable[[str], tuple[int, int]] | None = None,
     fetch_policy: FetchPolicy | None = None,
 ) -> Claimed | None:
@@ -400,6 +286,7 @@ def claim_operator_programme(
         user_id,
         actor_id=actor_id,
         lock_timeout_minutes=lock_timeout_minutes,
+        sendback_affinity_minutes=sendback_affinity_minutes,
     )
     if claimed is not None and claimed.unsized:
         session.commit()

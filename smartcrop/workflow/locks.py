@@ -1,6 +1,6 @@
 """Locks on work items: who holds what, expiry, and releasing.
 
-A lock is ``currentstate = 1`` with ``lockedby``/``lockedat``. It lasts
+A lock is ``currentstate = LOCKED`` with ``lockedby``/``lockedat``. It lasts
 ``smartcrop_service.lock_timeout_minutes``; after that it is treated as free: a claim
 takes over the expired locks of the programme it picks in its own statement (with the
 ``expire`` audit row a release would write; see ``claims``), the periodic job
@@ -27,20 +27,20 @@ from smartcrop.workflow.states import (
 
 # Expired locks of this status: SKIP LOCKED, so concurrent claims each release the
 # ones nobody else is releasing instead of queueing behind each other.
-_EXPIRED = """old AS (
+_EXPIRED = f"""old AS (
     SELECT id, lockedby FROM smartcrop_programimage
-    WHERE currentstate = 1 AND status = :status
+    WHERE currentstate = {LOCKED} AND status = :status
       AND lockedat < now() - make_interval(mins => CAST(:minutes AS integer))
     ORDER BY id
     FOR UPDATE SKIP LOCKED
-)"""
+)"""  # noqa: S608 - only the state constants are put in
 
-_OF_USER = """old AS (
+_OF_USER = f"""old AS (
     SELECT id, lockedby FROM smartcrop_programimage
-    WHERE currentstate = 1 AND status = :status AND lockedby = :user
+    WHERE currentstate = {LOCKED} AND status = :status AND lockedby = :user
     ORDER BY id
     FOR UPDATE
-)"""
+)"""  # noqa: S608 - only the state constants are put in
 
 
 def release_expired_locks(session: Session, timeout_minutes: int) -> int:

@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 # The programme's images with, per image, its renditions and its stored crop
 # suggestions as JSON arrays: one statement (one round trip) for the whole answer.
 # The suggestions are read as smartcrop.suggest.store.suggestions_by_image reads them
-# (tests/workflow/test_programmes.py holds the two to the same answer). ``{rows}``
-# picks the images: the ones a claim took, or every image of one programme.
+# (tests/workflow/test_programmes.py holds the two to the same answer), and the
+# image's latest send-back (its comment and who made it: for an admin acting for a
+# QA user, that user) from the audit trail's index on the image. ``{rows}`` picks the
+# images: the ones a claim took, or every image of one programme.
 _PROGRAMME = """
     SELECT p.id, p.link_object_id, p.providername, p.programtitle, p.imageurl,
            p.imagetypeid, coalesce(t.title, p.imagetype), p.languageid,
@@ -41,7 +43,13 @@ _PROGRAMME = """
                        ORDER BY s.aspectratioid)
             FROM smartcrop_cropsuggestion s
             JOIN smartcrop_aspectratio_lookup sr ON sr.id = s.aspectratioid
-            WHERE s.programimageid = p.id) AS suggestions
+            WHERE s.programimageid = p.id) AS suggestions,
+           (SELECT json_build_array(au.comment, b.id, b.username)
+            FROM smartcrop_programimage_audit au
+            JOIN smartcrop_user b
+              ON b.id = coalesce(CAST(au.details ->> 'for_user' AS integer), au.userid)
+            WHERE au.programimageid = p.id AND au.action = 'send_back'
+            ORDER BY au.id DESC LIMIT 1) AS sent_back
     FROM smartcrop_programimage p
     LEFT JOIN smartcrop_imagetype_lookup t ON t.id = p.imagetypeid
     LEFT JOIN smartcrop_imagelanguage_lookup l ON l.id = p.languageid
@@ -123,6 +131,7 @@ def _programme(
                     _rendition(item, settings, storage) for item in row[16] or ()
                 ],
                 "Suggestions": [_suggestion(item) for item in row[17] or ()],
+                **_sent_back(row[18]),
             }
             for row in images
         ],
@@ -142,6 +151,18 @@ def _rendition(
         "Height": height,
         "Url": cdn_url(url, settings),
         "ImageBase64": _read_base64(storage, key) if storage else None,
+    }
+
+
+def _sent_back(item: list[Any] | None) -> dict[str, Any]:
+    """``LastComment`` and ``SentBackBy`` of an image's latest send-back (nulls when
+    it was never sent back)."""
+    if item is None:
+        return {"LastComment": None, "SentBackBy": None}
+    comment, user_id, user_name = item
+    return {
+        "LastComment": comment,
+        "SentBackBy": {"UserId": user_id, "UserName": user_name},
     }
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcrop.db.models import AppSettings, Rule
+from smartcrop.workflow.states import COMPLETED, QA_QUEUE
 
-QA = 2
-COMPLETED = 3
+# The route's name for the QA queue (tests import it from here).
+QA = QA_QUEUE
 
 
 def bucket_of(program_id: str) -> int:

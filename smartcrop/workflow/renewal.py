@@ -35,21 +35,22 @@ class Renewed:
     expires_at: datetime
 
 
-_EXPIRES = text("""
+# Only the state constant is interpolated; every value is a parameter.
+_EXPIRES = text(f"""
     SELECT min(lockedat) + make_interval(mins => CAST(:minutes AS integer))
     FROM smartcrop_programimage
-    WHERE id = ANY(:ids) AND currentstate = 1
-    """)
+    WHERE id = ANY(:ids) AND currentstate = {LOCKED}
+    """)  # noqa: S608
 
-_RENEW = text("""
+_RENEW = text(f"""
     WITH renewed AS (
         UPDATE smartcrop_programimage SET lockedat = now()
-        WHERE id = ANY(:ids) AND currentstate = 1 AND lockedby = :user
+        WHERE id = ANY(:ids) AND currentstate = {LOCKED} AND lockedby = :user
         RETURNING lockedat
     )
     SELECT min(lockedat) + make_interval(mins => CAST(:minutes AS integer))
     FROM renewed
-    """)
+    """)  # noqa: S608
 
 # Whether the user ever claimed an image of these in one of these stages (for
 # themself, or an admin for them).

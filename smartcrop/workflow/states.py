@@ -53,19 +53,27 @@ class Move:
         )
 
 
-CLAIM = Move(WorkState(1, 0), WorkState(1, 1), "claim")
-FINISH_TO_QA = Move(WorkState(1, 1), WorkState(2, 0), "finish")
-FINISH_COMPLETED = Move(WorkState(1, 1), WorkState(3, 0), "finish")
-OPERATOR_REJECT = Move(WorkState(1, 1), WorkState(4, 0), "reject", needs_reason=True)
-QA_CLAIM = Move(WorkState(2, 0), WorkState(2, 1), "qa_claim")
-APPROVE = Move(WorkState(2, 1), WorkState(3, 0), "approve")
-SEND_BACK = Move(WorkState(2, 1), WorkState(1, 0), "send_back", needs_reason=True)
-QA_REJECT = Move(WorkState(2, 1), WorkState(4, 0), "qa_reject", needs_reason=True)
-OPERATOR_RELEASE = Move(WorkState(1, 1), WorkState(1, 0), "release")
-QA_RELEASE = Move(WorkState(2, 1), WorkState(2, 0), "release")
+# The states the moves connect, by name (a rejected or completed row is never locked).
+OPERATOR_FREE = WorkState(OPERATOR_QUEUE, FREE)
+OPERATOR_LOCKED = WorkState(OPERATOR_QUEUE, LOCKED)
+QA_FREE = WorkState(QA_QUEUE, FREE)
+QA_LOCKED = WorkState(QA_QUEUE, LOCKED)
+COMPLETED_FREE = WorkState(COMPLETED, FREE)
+REJECTED_FREE = WorkState(REJECTED, FREE)
+
+CLAIM = Move(OPERATOR_FREE, OPERATOR_LOCKED, "claim")
+FINISH_TO_QA = Move(OPERATOR_LOCKED, QA_FREE, "finish")
+FINISH_COMPLETED = Move(OPERATOR_LOCKED, COMPLETED_FREE, "finish")
+OPERATOR_REJECT = Move(OPERATOR_LOCKED, REJECTED_FREE, "reject", needs_reason=True)
+QA_CLAIM = Move(QA_FREE, QA_LOCKED, "qa_claim")
+APPROVE = Move(QA_LOCKED, COMPLETED_FREE, "approve")
+SEND_BACK = Move(QA_LOCKED, OPERATOR_FREE, "send_back", needs_reason=True)
+QA_REJECT = Move(QA_LOCKED, REJECTED_FREE, "qa_reject", needs_reason=True)
+OPERATOR_RELEASE = Move(OPERATOR_LOCKED, OPERATOR_FREE, "release")
+QA_RELEASE = Move(QA_LOCKED, QA_FREE, "release")
 # QA disabled: the nightly export completes images waiting in QA first (contract
 # section 6). A system move no client may request, so it is not in ALLOWED_MOVES.
-QA_SKIPPED = Move(WorkState(2, 0), WorkState(3, 0), "qa_skipped")
+QA_SKIPPED = Move(QA_FREE, COMPLETED_FREE, "qa_skipped")
 
 ALLOWED_MOVES: Mapping[tuple[WorkState, WorkState], Move] = {
     (move.source, move.target): move
@@ -83,7 +91,10 @@ ALLOWED_MOVES: Mapping[tuple[WorkState, WorkState], Move] = {
     )
 }
 
-RELEASE_BY_STATUS: Mapping[int, Move] = {1: OPERATOR_RELEASE, 2: QA_RELEASE}
+RELEASE_BY_STATUS: Mapping[int, Move] = {
+    OPERATOR_QUEUE: OPERATOR_RELEASE,
+    QA_QUEUE: QA_RELEASE,
+}
 
 
 def check_move(
@@ -150,7 +161,8 @@ _TAKEOVER_TRAIL = f"""trail AS (
                 fromstatus, CAST({LOCKED} AS smallint) AS fromstate,
                 fromstatus AS tostatus, CAST({FREE} AS smallint) AS tostate,
                 CAST(NULL AS smallint) AS rejectreasonid,
-                jsonb_build_object('lockedby', previousholder) AS details
+                jsonb_build_object('lockedby', previousholder) AS details,
+                CAST(NULL AS text) AS comment
             FROM moved WHERE previousholder IS NOT NULL
             UNION ALL
             SELECT 1, {audit.AUDIT_COLUMNS} FROM moved
@@ -167,6 +179,7 @@ def apply_move(
     owner_id: int | None,
     actor_id: int | None,
     reject_reason_id: int | None = None,
+    comment: str | None = None,
     action: str | None = None,
     details: Mapping[str, Any] | None = None,
     take_over_after_minutes: int | None = None,
@@ -179,6 +192,7 @@ def apply_move(
     for (the new lock holder, the cropper/reviewer stamped on the row); ``actor_id``
     the user who made the request (the audit row's user; None for the system).
     Rows not in ``move.source`` are never touched whatever the selection says.
+    ``comment`` (only with a move that needs a reason) goes into each audit row.
 
     ``take_over_after_minutes`` (claims only: a move from a free to a locked state)
     also moves selected rows of the source status whose lock is older than that, each
@@ -195,6 +209,7 @@ def apply_move(
             owner_id=owner_id,
             actor_id=actor_id,
             reject_reason_id=reject_reason_id,
+            comment=comment,
             action=action,
             details=details,
             take_over_after_minutes=take_over_after_minutes,
@@ -211,6 +226,7 @@ def apply_move_rows(
     owner_id: int | None,
     actor_id: int | None,
     reject_reason_id: int | None = None,
+    comment: str | None = None,
     action: str | None = None,
     details: Mapping[str, Any] | None = None,
     take_over_after_minutes: int | None = None,
@@ -219,12 +235,14 @@ def apply_move_rows(
     no size yet (so a claim needs no second read for either)."""
     if move.needs_reason and reject_reason_id is None:
         raise InvalidInput(f"{move.action} needs a RejectReasonId")
+    if comment is not None and not move.needs_reason:
+        raise InvalidInput(f"a Comment goes with a reject or a send-back, not {move}")
     take_over = take_over_after_minutes is not None
     if take_over and not (move.source.state == FREE and move.target.state == LOCKED):
         raise ValueError(f"only a claim takes over expired locks, not {move.action}")
     if take_over:
-        source = """p.status = :from_status AND (p.currentstate = :from_state
-              OR (p.currentstate = 1 AND p.lockedat
+        source = f"""p.status = :from_status AND (p.currentstate = :from_state
+              OR (p.currentstate = {LOCKED} AND p.lockedat
                   < now() - make_interval(mins => CAST(:take_over AS integer))))"""
         # The lock was (as the audit tells it) released first, so the claim itself
         # takes a free row and names no former holder.
@@ -256,6 +274,7 @@ def apply_move_rows(
                 p.status AS tostatus, p.currentstate AS tostate,
                 CAST(:reason AS smallint) AS rejectreasonid,
                 {move_details} AS details,
+                CAST(:comment AS text) AS comment,
                 old.lockedby AS previousholder,
                 (p.width IS NULL OR p.height IS NULL) AS unsized
         ),
@@ -272,6 +291,7 @@ def apply_move_rows(
         actor=actor_id,
         action=action or move.action,
         reason=reject_reason_id if move.needs_reason else None,
+        comment=comment,
         from_status=move.source.status,
         from_state=move.source.state,
         to_status=move.target.status,
@@ -311,6 +331,7 @@ def move_rows(
     owner_id: int | None,
     actor_id: int | None,
     reject_reason_id: int | None = None,
+    comment: str | None = None,
 ) -> list[int]:
     """Move exactly these rows (already locked and checked by the caller).
 
@@ -328,6 +349,7 @@ def move_rows(
         owner_id=owner_id,
         actor_id=actor_id,
         reject_reason_id=reject_reason_id,
+        comment=comment,
     )
     if moved != wanted:
         raise Conflict(

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from smartcrop.errors import Conflict, InvalidInput
 from smartcrop.lookups import REJECT_REASONS
+from smartcrop.workflow.comments import clean_comment
 from smartcrop.workflow.finishing import FINISHING_MOVES, require_renditions
 from smartcrop.workflow.locks import lock_programme_rows
 from smartcrop.workflow.save import QaRoute, check_stage, default_qa_route
 from smartcrop.workflow.states import (
+    FREE,
     LOCKED,
     OPERATOR_QUEUE,
     STATUSES,
@@ -46,20 +48,23 @@ def update_status(
     stage_statuses: tuple[int, ...],
     lock_timeout_minutes: int,
     reject_reason_id: int | None = None,
+    comment: str | None = None,
     required_aspect_ratios: Sequence[str] = (),
     route: QaRoute = default_qa_route,
 ) -> list[int]:
     """Returns the ids of the rows moved (those ``owner_id`` held).
 
     ``reject_reason_id`` is used by the moves that need a reason (reject, send
-    back); without it they record ``DEFAULT_REJECT_REASON_ID``. Finishing or
+    back); without it they record ``DEFAULT_REJECT_REASON_ID``. ``comment`` goes
+    with them too (into their audit rows; any other move refuses one). Finishing or
     approving needs the stored renditions ``finishing.require_renditions`` asks for.
     """
     program_id = (program_id or "").strip()
     if not program_id:
         raise InvalidInput("programId is required")
+    comment = clean_comment(comment)
     target = WorkState(status, current_state)
-    if status not in STATUSES or current_state not in (0, 1):
+    if status not in STATUSES or current_state not in (FREE, LOCKED):
         raise InvalidInput(
             f"({status},{current_state}) is not a work-item state: status is 1..4 "
             "and currentState 0 or 1"
@@ -90,6 +95,8 @@ def update_status(
         groups.setdefault(move, []).append(row.id)
     if any(move.needs_reason for move in groups):
         check_reject_reason(session, reason)
+    elif comment is not None:
+        raise InvalidInput("a Comment goes with a reject or a send-back only")
     require_renditions(
         session,
         [i for move, ids in groups.items() if move in FINISHING_MOVES for i in ids],
@@ -105,5 +112,6 @@ def update_status(
             owner_id=owner_id,
             actor_id=actor_id,
             reject_reason_id=reason,
+            comment=comment if move.needs_reason else None,
         )
     return sorted(moved)

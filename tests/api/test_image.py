@@ -123,7 +123,7 @@ def test_a_programme_through_operator_and_qa(
     assert programme["ProgramTitle"] == "Night Court"
     first, second = programme["Images"]
     # The contract's fields, plus the crop suggestions (smartcrop/suggest) beside them.
-    assert set(first) == IMAGE_KEYS | {"Suggestions"}
+    assert set(first) == IMAGE_KEYS | {"Suggestions", "LastComment", "SentBackBy"}
     assert first["ImageId"] == a and second["ImageId"] == b
     assert (first["ImageType"], first["Language"], first["Notes"]) == (
         "Poster",

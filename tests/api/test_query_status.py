@@ -29,6 +29,7 @@ VALID: dict[str, str] = {
     "imageId": "1",
     "currentState": "0",
     "rejectReasonId": "1",
+    "comment": "The sky is cut off",
     "pageNumber": "1",
     "pageSize": "5",
     "fromDate": "2026-01-01",

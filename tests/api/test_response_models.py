@@ -226,6 +226,29 @@ def test_every_response_model_answers_what_its_route_returned(
         qa_h,
         params={"programId": PROGRAMME, "id": 5, "imageid": a},
     )
+    # Sent back with a comment, to its operator first; finished again.
+    sent_back = call(
+        "GET",
+        "/image/UpdateStatus",
+        qa_h,
+        params={
+            "programId": PROGRAMME,
+            "status": 1,
+            "currentState": 0,
+            "rejectReasonId": 7,
+            "comment": "Keep the logo in the 16x9",
+        },
+    )
+    assert sent_back["Images"][0]["SentBackBy"]["UserId"] == qa
+    again = call("GET", "/image/GetImageInfo", op_h, params={"providerName": "NBCU"})
+    assert again["Images"][0]["LastComment"] == "Keep the logo in the 16x9"
+    call(
+        "GET",
+        "/image/UpdateStatus",
+        op_h,
+        params={"programId": PROGRAMME, "status": 2, "currentState": 0},
+    )
+    call("GET", "/image/GetCroppedImageInfo", qa_h, params={"user": qa})
     call(
         "POST",
         "/image/UpdateCroppedImageInfo",
@@ -244,6 +267,10 @@ def test_every_response_model_answers_what_its_route_returned(
             ),
             {"id": a},
         )
+    history = call("GET", "/image/History", op_h, params={"programId": PROGRAMME})
+    assert [e["Comment"] for e in history["Entries"] if e["Comment"]] == [
+        "Keep the logo in the 16x9"
+    ] * 2
     call("GET", "/dashboard/Totals", op_h)
     assert call("GET", "/dashboard/ProviderList", op_h)["Items"]
     report = call("GET", "/report/CroppedImageReport", qa_h)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from smartcrop.db import get_engine
 from smartcrop.exports import dumps
 from smartcrop.transfer.retry import RetryPolicy
 from tests.exports.helpers import (
@@ -80,7 +81,9 @@ def test_four_files_of_the_last_days_reach_the_output_and_audit_folders(
         merge(base_config(tmp_path, db_url), ftp_sections(sftp_server, audit_server))
     )
 
-    result = dumps.dump_snapshots(settings, db_url, days=7, now=NOW, retry=FAST)
+    result = dumps.dump_snapshots(
+        settings, get_engine(db_url), days=7, now=NOW, retry=FAST
+    )
 
     assert result.response() == {"status": "success", "files": list(NAMES.values())}
     outbound = sftp_server.path("/outbound")
@@ -118,7 +121,7 @@ def test_a_longer_range_reaches_older_rows(db_url: str, tmp_path: Path) -> None:
     fresh, old = recent_and_old(db_url)
     settings = settings_from(base_config(tmp_path, db_url))
 
-    result = dumps.dump_snapshots(settings, db_url, days=30, now=NOW)
+    result = dumps.dump_snapshots(settings, get_engine(db_url), days=30, now=NOW)
     assert result.status == "success"
     program = read_csv(tmp_path / "dumps" / NAMES["program"])
     assert [int(r["imageid"]) for r in program] == [fresh]  # 40 days is outside 30
@@ -130,7 +133,7 @@ def test_a_longer_range_reaches_older_rows(db_url: str, tmp_path: Path) -> None:
         (old,),
     )
     later = NOW + timedelta(seconds=1)
-    dumps.dump_snapshots(settings, db_url, days=30, now=later)
+    dumps.dump_snapshots(settings, get_engine(db_url), days=30, now=later)
     name = f"SmartCrop_Program_{later:%Y%m%d_%H%M%S}.csv"
     program = read_csv(tmp_path / "dumps" / name)
     assert sorted(int(r["imageid"]) for r in program) == sorted([fresh, old])
@@ -145,7 +148,7 @@ def test_without_an_sftp_host_the_files_are_kept_locally(
             {"smartcrop_dumpdata": {"filenames": {"program": "Prog"}, "date_range": 3}},
         )
     )
-    result = dumps.dump_snapshots(settings, db_url, now=NOW)
+    result = dumps.dump_snapshots(settings, get_engine(db_url), now=NOW)
 
     assert result.status == "success" and result.days == 3
     assert sorted(p.name for p in (tmp_path / "dumps").iterdir()) == sorted(
@@ -165,7 +168,9 @@ def test_a_failed_upload_keeps_that_file_locally(
     )
     audit_server.stop()
 
-    result = dumps.dump_snapshots(settings, db_url, days=1, now=NOW, retry=FAST)
+    result = dumps.dump_snapshots(
+        settings, get_engine(db_url), days=1, now=NOW, retry=FAST
+    )
 
     assert result.response() == {"status": "failed"}
     assert result.error and NAMES["audit"] in result.error
@@ -178,7 +183,7 @@ def test_a_failed_upload_keeps_that_file_locally(
 def test_date_range_is_1_to_30(db_url: str, tmp_path: Path, days: int) -> None:
     settings = settings_from(base_config(tmp_path, db_url))
     with pytest.raises(ValueError, match="1 to 30"):
-        dumps.dump_snapshots(settings, db_url, days=days)
+        dumps.dump_snapshots(settings, get_engine(db_url), days=days)
     assert not (tmp_path / "dumps").exists() or not any((tmp_path / "dumps").iterdir())
 
 
@@ -192,7 +197,9 @@ def test_uploads_go_through_the_configured_proxy(
     }
     settings = settings_from(merge(base_config(tmp_path, db_url), sections))
 
-    result = dumps.dump_snapshots(settings, db_url, days=1, now=NOW, retry=FAST)
+    result = dumps.dump_snapshots(
+        settings, get_engine(db_url), days=1, now=NOW, retry=FAST
+    )
 
     assert result.status == "success"
     target = f"{sftp_server.host}:{sftp_server.port}"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from smartcrop.db import get_engine
 from smartcrop.exports import manifest
 from smartcrop.exports.verify import verify_manifest
 from smartcrop.transfer.retry import RetryPolicy
@@ -44,7 +45,7 @@ def test_manifest_is_the_expected_csv_and_rows_are_stamped(
     scenario(db_url)
     settings = settings_from(config)
 
-    result = manifest.export_manifest(settings, db_url, now=NOW)
+    result = manifest.export_manifest(settings, get_engine(db_url), now=NOW)
 
     assert result.response() == {"status": "success", "file": NAME}
     assert (result.rows, result.images, result.sent_to) == (6, 3, ())
@@ -67,7 +68,7 @@ def test_manifest_is_the_expected_csv_and_rows_are_stamped(
         db_url,
         "SELECT imagetypeid, languageid FROM smartcrop_programimage WHERE id=102",
     ) == [(1, None)]
-    check = verify_manifest(db_url, written)
+    check = verify_manifest(get_engine(db_url), written)
     assert (check.rows, check.every_row_stamped, check.stamped_once) == (6, True, True)
 
 
@@ -75,14 +76,19 @@ def test_no_rows_writes_no_file_and_a_second_run_exports_nothing_again(
     db_url: str, config: dict, tmp_path: Path
 ) -> None:
     settings = settings_from(config)
-    assert manifest.export_manifest(settings, db_url).response() == {
+    assert manifest.export_manifest(settings, get_engine(db_url)).response() == {
         "status": "no_rows"
     }
     assert list((tmp_path / "outbound").iterdir()) == []
 
     scenario(db_url)
-    assert manifest.export_manifest(settings, db_url, now=NOW).status == "success"
-    again = manifest.export_manifest(settings, db_url, now=utc(2026, 11, 27, 2, 0, 0))
+    assert (
+        manifest.export_manifest(settings, get_engine(db_url), now=NOW).status
+        == "success"
+    )
+    again = manifest.export_manifest(
+        settings, get_engine(db_url), now=utc(2026, 11, 27, 2, 0, 0)
+    )
     assert again.response() == {"status": "no_rows"}
     assert [p.name for p in (tmp_path / "outbound").iterdir()] == [NAME]
 
@@ -105,7 +111,7 @@ def test_manifest_goes_to_s3_and_sftp(
         )
     )
 
-    result = manifest.export_manifest(settings, db_url, now=NOW, retry=FAST)
+    result = manifest.export_manifest(settings, get_engine(db_url), now=NOW, retry=FAST)
 
     assert result.status == "success"
     body = client.get_object(Bucket=bucket, Key=f"manifests/nightly/{NAME}")["Body"]
@@ -134,7 +140,7 @@ def test_failed_sftp_upload_stamps_nothing_and_the_next_run_sends_the_rows(
     )
     sftp_server.stop()
 
-    failed = manifest.export_manifest(settings, db_url, now=NOW, retry=FAST)
+    failed = manifest.export_manifest(settings, get_engine(db_url), now=NOW, retry=FAST)
 
     assert failed.response() == {"status": "failed"}
     assert failed.error and str(sftp_server.port) in failed.error
@@ -144,13 +150,13 @@ def test_failed_sftp_upload_stamps_nothing_and_the_next_run_sends_the_rows(
 
     sftp_server.start()
     later = utc(2026, 11, 26, 2, 5, 0)
-    sent = manifest.export_manifest(settings, db_url, now=later, retry=FAST)
+    sent = manifest.export_manifest(settings, get_engine(db_url), now=later, retry=FAST)
     name = "SmartCrop_Manifest_20261126_020500.csv"
     assert sent.response() == {"status": "success", "file": name}
     assert sftp_server.path(f"/outbound/{name}").read_bytes() == EXPECTED.encode()
     assert {i for i, f in stamps(db_url).items() if f == name} == EXPORTED
     # Never twice: the next run has nothing left.
-    third = manifest.export_manifest(settings, db_url, retry=FAST)
+    third = manifest.export_manifest(settings, get_engine(db_url), retry=FAST)
     assert third.status == "no_rows"
     assert [p.name for p in sftp_server.path("/outbound").iterdir()] == [name]
 
@@ -168,7 +174,7 @@ def test_failed_s3_upload_stamps_nothing_and_the_next_run_sends_the_rows(
     )
     flaky_s3.fail_next(10)
 
-    failed = manifest.export_manifest(settings, db_url, now=NOW, retry=FAST)
+    failed = manifest.export_manifest(settings, get_engine(db_url), now=NOW, retry=FAST)
 
     assert failed.status == "failed"
     assert flaky_s3.failures_served == FAST.attempts
@@ -176,7 +182,7 @@ def test_failed_s3_upload_stamps_nothing_and_the_next_run_sends_the_rows(
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
     flaky_s3.fail_next(0)
-    sent = manifest.export_manifest(settings, db_url, now=NOW, retry=FAST)
+    sent = manifest.export_manifest(settings, get_engine(db_url), now=NOW, retry=FAST)
     assert sent.response() == {"status": "success", "file": NAME}
     key = f"manifests/{NAME}"
     assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == (
@@ -188,13 +194,14 @@ def test_failed_s3_upload_stamps_nothing_and_the_next_run_sends_the_rows(
 CRASH_AFTER_UPLOAD = """
 import os, sys
 from datetime import datetime, timezone
+from smartcrop.db import get_engine
 from smartcrop.exports import manifest
 from smartcrop.settings import load_settings
 from smartcrop.transfer.retry import RetryPolicy
 
 manifest.export_manifest(
     load_settings(),
-    sys.argv[1],
+    get_engine(sys.argv[1]),
     now=datetime(2026, 11, 26, 2, 0, 0, tzinfo=timezone.utc),
     retry=RetryPolicy(attempts=1),
     # The file is on the server; the process dies before the stamp is committed.
@@ -231,7 +238,9 @@ def test_a_crash_between_upload_and_stamp_loses_no_row_and_stamps_none_twice(
     # The next run does not wait for the dead one's lock, and sends the rows again
     # under a new name; only that name is stamped.
     later = utc(2026, 11, 26, 2, 10, 0)
-    rerun = manifest.export_manifest(settings_from(full), db_url, now=later, retry=FAST)
+    rerun = manifest.export_manifest(
+        settings_from(full), get_engine(db_url), now=later, retry=FAST
+    )
     name = "SmartCrop_Manifest_20261126_021000.csv"
     assert rerun.response() == {"status": "success", "file": name}
     assert sftp_server.path(f"/outbound/{name}").read_bytes() == EXPECTED.encode()
@@ -255,12 +264,12 @@ def test_two_exports_at_once_never_share_a_row(db_url: str, config: dict) -> Non
 
     def first() -> None:
         results["first"] = manifest.export_manifest(
-            settings, db_url, now=NOW, after_upload=hold
+            settings, get_engine(db_url), now=NOW, after_upload=hold
         )
 
     def second() -> None:
         results["second"] = manifest.export_manifest(
-            settings, db_url, now=utc(2026, 11, 26, 2, 0, 1)
+            settings, get_engine(db_url), now=utc(2026, 11, 26, 2, 0, 1)
         )
 
     one = threading.Thread(target=first)
@@ -288,8 +297,10 @@ def test_max_rows_restricts_whole_images(db_url: str, config: dict) -> None:
         merge(config, {"smartcrop_filewatcher_batchjob": {"max_rows": 6}})
     )
 
-    first = manifest.export_manifest(settings, db_url, now=NOW)
-    second = manifest.export_manifest(settings, db_url, now=utc(2026, 11, 27))
+    first = manifest.export_manifest(settings, get_engine(db_url), now=NOW)
+    second = manifest.export_manifest(
+        settings, get_engine(db_url), now=utc(2026, 11, 27)
+    )
 
     assert (first.rows, first.images) == (5, 2)  # a third image would not fit whole
     assert (second.rows, second.images) == (3, 1)
@@ -305,7 +316,7 @@ def test_an_image_larger_than_max_rows_still_goes_alone(
         merge(config, {"smartcrop_filewatcher_batchjob": {"max_rows": 2}})
     )
 
-    first = manifest.export_manifest(settings, db_url, now=NOW)
+    first = manifest.export_manifest(settings, get_engine(db_url), now=NOW)
 
     assert (first.rows, first.images) == (5, 1)
     assert stamps(db_url) == {1: first.file, 2: None}
@@ -317,7 +328,7 @@ def test_empty_max_rows_means_every_row(db_url: str, config: dict) -> None:
     settings = settings_from(
         merge(config, {"smartcrop_filewatcher_batchjob": {"max_rows": ""}})
     )
-    assert manifest.export_manifest(settings, db_url, now=NOW).rows == 20
+    assert manifest.export_manifest(settings, get_engine(db_url), now=NOW).rows == 20
 
 
 def test_with_qa_disabled_images_waiting_in_qa_are_completed_and_exported(
@@ -330,9 +341,9 @@ def test_with_qa_disabled_images_waiting_in_qa_are_completed_and_exported(
     settings = settings_from(config)
 
     # QA enabled: the image waits for its review and is not exported.
-    assert manifest.export_manifest(settings, db_url).status == "no_rows"
+    assert manifest.export_manifest(settings, get_engine(db_url)).status == "no_rows"
     set_qa_disabled(db_url, True)
-    result = manifest.export_manifest(settings, db_url, now=NOW)
+    result = manifest.export_manifest(settings, get_engine(db_url), now=NOW)
 
     assert result.status == "success"
     assert result.completed_from_qa == 1
@@ -358,7 +369,9 @@ def test_verification_notices_a_file_that_does_not_match_the_stamps(
     db_url: str, config: dict, tmp_path: Path
 ) -> None:
     scenario(db_url)
-    result = manifest.export_manifest(settings_from(config), db_url, now=NOW)
+    result = manifest.export_manifest(
+        settings_from(config), get_engine(db_url), now=NOW
+    )
     assert result.path is not None
     lines = result.path.read_bytes().split(b"\r\n")
     tampered = tmp_path / "copy" / NAME
@@ -366,7 +379,7 @@ def test_verification_notices_a_file_that_does_not_match_the_stamps(
     # One row dropped, another repeated.
     tampered.write_bytes(b"\r\n".join([*lines[:-3], lines[-3], lines[-3], b""]))
 
-    check = verify_manifest(db_url, tampered)
+    check = verify_manifest(get_engine(db_url), tampered)
 
     assert check.stamped_not_in_file == 1
     assert check.duplicates == 1

@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from smartcrop.db import libpq_url
-from smartcrop.exports import manifest, neutralise
+from smartcrop.db import get_engine, libpq_url
+from smartcrop.exports import manifest, manifest_csv, neutralise
 from smartcrop.renditions.cdn import rewrite_url
 from smartcrop.settings import CdnConfig
 from tests.exports.helpers import (
@@ -72,7 +72,7 @@ def csv_writer_bytes(db_url: str, file: str, cdn: CdnConfig) -> bytes:
     formula text neutralised."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, dialect="excel")
-    writer.writerow(manifest.COLUMNS)
+    writer.writerow(manifest_csv.COLUMNS)
     for row in query(db_url, _RAW_ROWS, (file,)):
         values = list(row)
         for n in NEUTRALISED:
@@ -112,7 +112,7 @@ AWKWARD = (
 
 def _export(db_url: str, tmp_path: Path) -> bytes:
     settings = settings_from(base_config(tmp_path, db_url))
-    result = manifest.export_manifest(settings, db_url, now=NOW)
+    result = manifest.export_manifest(settings, get_engine(db_url), now=NOW)
     assert result.status == "success" and result.path is not None
     return result.path.read_bytes()
 
@@ -213,7 +213,7 @@ def test_the_cdn_rewrite_in_sql_is_rewrite_url(
     for base in ("https://origin.example.com", "https://ørigin.example.com/é", origin):
         for tail in ("", "/", "//", "/a/b.png", "?q=1", "#top", "x", ".evil.net/x"):
             urls += [base + tail, base[:-1] + tail]
-    expression = manifest._CDN_REWRITE.format(url="u")
+    expression = manifest_csv._CDN_REWRITE.format(url="u")
     # Bound client-side, as COPY (which takes no server-side parameters) binds it.
     with (
         psycopg.connect(libpq_url(db_url)) as conn,
@@ -222,7 +222,7 @@ def test_the_cdn_rewrite_in_sql_is_rewrite_url(
         cursor.execute(
             f"SELECT u, {expression} FROM unnest(%(urls)s::text[])"  # noqa: S608
             " WITH ORDINALITY AS given(u, n) ORDER BY n",
-            {**manifest._cdn_params(cdn), "urls": urls},
+            {**manifest_csv._cdn_params(cdn), "urls": urls},
         )
         rewritten = cursor.fetchall()
     assert rewritten == [(url, rewrite_url(url, cdn)) for url in urls]
@@ -247,7 +247,7 @@ def _crlf_csv(rows: list[list[str]]) -> bytes:
 
 
 def _convert(chunks: list[bytes]) -> bytes:
-    crlf = manifest.CrlfRowEnds()
+    crlf = manifest_csv.CrlfRowEnds()
     return b"".join(crlf(chunk) for chunk in chunks)
 
 
@@ -290,7 +290,7 @@ def test_with_nothing_to_prepare_prepare_changes_nothing(db_url: str) -> None:
     add_image(db_url, program_id="SH2", completed_at=NOW)
 
     # QA enabled and every lookup id known: nothing for step 1 to do.
-    prepared = manifest.prepare(db_url)
+    prepared = manifest.prepare(get_engine(db_url))
 
     assert prepared == manifest.Prepared(0, {"image_types": 0, "languages": 0})
     assert query(
@@ -307,7 +307,7 @@ def test_a_missing_lookup_id_alone_still_gets_resolved(db_url: str) -> None:
         completed_at=NOW,
     )
 
-    prepared = manifest.prepare(db_url)
+    prepared = manifest.prepare(get_engine(db_url))
 
     assert prepared.resolved == {"image_types": 1, "languages": 0}
     assert query(

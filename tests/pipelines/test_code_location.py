@@ -32,7 +32,21 @@ def test_definitions_carry_the_shared_resources() -> None:
 
     Definitions.validate_loadable(defs)
     resources = defs.resources or {}
-    assert {"database", "settings"} <= set(resources)
+    assert {"database", "settings", "s3", "sftp", "rendition_storage"} <= set(resources)
+
+
+def test_the_run_tags_we_spell_are_still_dagster_s() -> None:
+    """pipelines.tags spells Dagster's partition tags (its public API does not export
+    them); a Dagster upgrade that renamed one would silently break batch runs."""
+    from dagster._core.storage import tags as dagster_tags
+
+    from pipelines import tags
+
+    assert tags.PARTITION_TAG == dagster_tags.PARTITION_NAME_TAG
+    assert tags.PARTITION_RANGE_START_TAG == (
+        dagster_tags.ASSET_PARTITION_RANGE_START_TAG
+    )
+    assert tags.PARTITION_RANGE_END_TAG == dagster_tags.ASSET_PARTITION_RANGE_END_TAG
 
 
 def test_every_queue_limit_matches_the_runs_of_its_job() -> None:

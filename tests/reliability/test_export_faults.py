@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from smartcrop.db import libpq_url
+from smartcrop.db import get_engine, libpq_url
 from smartcrop.exports import dumps, manifest
 from smartcrop.exports.verify import verify_manifest
 from smartcrop.transfer.retry import RetryPolicy
@@ -75,7 +75,7 @@ def _shipped(sftp_server: Any) -> list[Path]:
 
 
 def _exactly_once(db_url: str, path: Path, rows: int) -> None:
-    check = verify_manifest(db_url, path)
+    check = verify_manifest(get_engine(db_url), path)
     assert check.rows == rows
     assert check.every_row_stamped and check.stamped_once, check
     assert query(
@@ -93,7 +93,7 @@ def test_sftp_dropped_mid_upload_the_manifest_arrives_once(
     settings = _settings(tmp_path, db_url, sftp_server)
     sftp_server.drop_after(64 * 1024, "write", times=2)
 
-    result = manifest.export_manifest(settings, db_url, retry=QUICK)
+    result = manifest.export_manifest(settings, get_engine(db_url), retry=QUICK)
 
     assert result.status == "success", result.error
     assert sftp_server.drops == 2
@@ -101,7 +101,10 @@ def test_sftp_dropped_mid_upload_the_manifest_arrives_once(
     assert shipped.name == result.file
     assert shipped.read_bytes() == result.path.read_bytes()
     _exactly_once(db_url, shipped, rows)
-    assert manifest.export_manifest(settings, db_url, retry=QUICK).status == "no_rows"
+    assert (
+        manifest.export_manifest(settings, get_engine(db_url), retry=QUICK).status
+        == "no_rows"
+    )
 
 
 def test_sftp_dropped_mid_upload_every_dump_arrives_and_only_then_goes(
@@ -111,7 +114,7 @@ def test_sftp_dropped_mid_upload_every_dump_arrives_and_only_then_goes(
     settings = _settings(tmp_path, db_url, sftp_server)
     sftp_server.drop_after(16 * 1024, "write", times=2)
 
-    result = dumps.dump_snapshots(settings, db_url, days=1, retry=QUICK)
+    result = dumps.dump_snapshots(settings, get_engine(db_url), days=1, retry=QUICK)
 
     assert result.status == "success", result.error
     assert sftp_server.drops == 2
@@ -145,7 +148,9 @@ def _export_in_thread(settings: Any, db_url: str) -> tuple[threading.Thread, dic
 
     def run() -> None:
         try:
-            outcome["result"] = manifest.export_manifest(settings, db_url, retry=QUICK)
+            outcome["result"] = manifest.export_manifest(
+                settings, get_engine(db_url), retry=QUICK
+            )
         except Exception as exc:  # noqa: BLE001 - the test looks at it
             outcome["error"] = exc
 
@@ -175,7 +180,7 @@ def test_database_restarted_while_the_manifest_is_written(
         "SELECT count(*) FROM smartcrop_programimage WHERE outputfilename IS NOT NULL",
     ) == [(0,)]
 
-    again = manifest.export_manifest(settings, db_url, retry=QUICK)
+    again = manifest.export_manifest(settings, get_engine(db_url), retry=QUICK)
     assert again.status == "success"
     [shipped] = _shipped(sftp_server)
     _exactly_once(db_url, shipped, rows)
@@ -209,10 +214,10 @@ def test_database_restarted_while_the_manifest_is_uploaded(
         "SELECT count(*) FROM smartcrop_programimage WHERE outputfilename IS NOT NULL",
     ) == [(0,)]
 
-    again = manifest.export_manifest(settings, db_url, retry=QUICK)
+    again = manifest.export_manifest(settings, get_engine(db_url), retry=QUICK)
     assert again.status == "success"
     first, second = _shipped(sftp_server)
     stamped = second if second.name == again.file else first
     _exactly_once(db_url, stamped, rows)
     unstamped = first if stamped is second else second
-    assert verify_manifest(db_url, unstamped).not_stamped == rows
+    assert verify_manifest(get_engine(db_url), unstamped).not_stamped == rows

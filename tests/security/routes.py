@@ -47,6 +47,7 @@ ROLES: dict[str, frozenset[str]] = {
     "/image/UpdateStatus": WORKFLOW,
     "/image/UpdateUserLockStatus": WORKFLOW,
     "/image/RenewLock": WORKFLOW,  # the holder only, checked inside
+    "/image/History": WORKFLOW,  # an operator: programmes she worked on, inside
     "/image/SuggestCrops": WORKFLOW,
     "/image/SourceImage": WORKFLOW,
     "/lookup/GetImageTypeLookup": WORKFLOW,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from smartcrop.db import get_engine
 from smartcrop.exports import dumps, manifest
 from smartcrop.transfer.retry import RetryPolicy
 from tests.exports.helpers import add_image, add_user, base_config, settings_from
@@ -69,7 +70,7 @@ def test_the_xlsx_report_holds_provider_text_as_text_not_formulas(
 def test_the_manifest_csv_neutralises_formula_text(db_url: str, tmp_path: Path):
     _seed(db_url)
     settings = settings_from(base_config(tmp_path, db_url))
-    result = manifest.export_manifest(settings, db_url, retry=QUICK)
+    result = manifest.export_manifest(settings, get_engine(db_url), retry=QUICK)
     assert result.status == "success"
     with result.path.open(newline="", encoding="utf-8") as handle:
         titles = [row["ProgramTitle"] for row in csv.DictReader(handle)]
@@ -80,7 +81,7 @@ def test_the_manifest_csv_neutralises_formula_text(db_url: str, tmp_path: Path):
 def test_the_dump_csvs_neutralise_formula_text(db_url: str, tmp_path: Path) -> None:
     _seed(db_url)
     settings = settings_from(base_config(tmp_path, db_url))
-    result = dumps.dump_snapshots(settings, db_url, days=1, retry=QUICK)
+    result = dumps.dump_snapshots(settings, get_engine(db_url), days=1, retry=QUICK)
     assert result.status == "success"
     folder = settings.smartcrop_dumpdata.local_path
     values = [

@@ -147,8 +147,10 @@ def test_the_programme_carries_its_suggestions(
     programme = claimed.json()["Data"]
     by_id = {image["ImageId"]: image for image in programme["Images"]}
     for image in by_id.values():
-        # The contract's fields are all there, unchanged; Suggestions is added.
-        assert set(image) == CONTRACT_IMAGE_FIELDS | {"Suggestions"}
+        # The contract's fields are all there, unchanged; Suggestions is added (and
+        # the send-back's LastComment and SentBackBy, null here).
+        added = {"Suggestions", "LastComment", "SentBackBy"}
+        assert set(image) == CONTRACT_IMAGE_FIELDS | added
         assert image["Status"] == 1 and image["CurrentState"] == 1
     assert by_id[with_face]["Suggestions"] == computed
     assert by_id[flat]["Suggestions"] == []

@@ -43,6 +43,9 @@ class Pipeline:
     config_file: Path | None = None
     # Called after each configure(): an app built from these settings takes the new.
     on_configure: list[Callable[[], None]] = field(default_factory=list)
+    # Resources swapped in by key (build_definitions' ``resources``): an S3 or SFTP
+    # client of the test's own, the settings unchanged.
+    resources: dict[str, Any] = field(default_factory=dict)
 
     @property
     def config_path(self) -> Path:
@@ -76,7 +79,9 @@ class Pipeline:
         )
 
     def definitions(self) -> Definitions:
-        return build_definitions(self.db_url, str(self.config_path))
+        return build_definitions(
+            self.db_url, str(self.config_path), resources=self.resources
+        )
 
     def tick(self, sensor_name: str) -> Any:
         """One evaluation of a sensor with a real context and the stored cursor."""

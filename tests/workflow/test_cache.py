@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import Engine, event, text
 
-from smartcrop.workflow import save
+from smartcrop.workflow import rendition_rows
 from smartcrop.workflow.cache import TtlCache
 from tests.workflow.factory import engine_for, sessions
 
@@ -83,7 +83,9 @@ def test_the_aspect_ratio_lookup_is_read_at_most_every_few_seconds(
     clock = Clock()
     # Not a mock: the real cache, on a clock the test moves instead of waiting.
     monkeypatch.setattr(
-        save, "_aspect_ratio_cache", TtlCache(save.ASPECT_RATIO_MAX_AGE_SECONDS, clock)
+        rendition_rows,
+        "_aspect_ratio_cache",
+        TtlCache(rendition_rows.ASPECT_RATIO_MAX_AGE_SECONDS, clock),
     )
     sent: list[str] = []
 
@@ -93,7 +95,7 @@ def test_the_aspect_ratio_lookup_is_read_at_most_every_few_seconds(
     event.listen(engine, "before_cursor_execute", record)
     try:
         with sessions(engine)() as session:
-            first = save.aspect_ratios(session)
+            first = rendition_rows.aspect_ratios(session)
             assert [r.title for r in first.values()] == [
                 "16x9",
                 "4x3",
@@ -102,7 +104,7 @@ def test_the_aspect_ratio_lookup_is_read_at_most_every_few_seconds(
                 "1x1",
             ]
             first.clear()  # a caller's copy: the cache is not changed through it
-            assert len(save.aspect_ratios(session)) == 5
+            assert len(rendition_rows.aspect_ratios(session)) == 5
             assert len(sent) == 1
         with engine.begin() as conn:
             conn.execute(
@@ -111,8 +113,8 @@ def test_the_aspect_ratio_lookup_is_read_at_most_every_few_seconds(
                     " (id, title, ratiowidth, ratioheight) VALUES (6, '21x9', 21, 9)"
                 )
             )
-        clock.now += save.ASPECT_RATIO_MAX_AGE_SECONDS
+        clock.now += rendition_rows.ASPECT_RATIO_MAX_AGE_SECONDS
         with sessions(engine)() as session:
-            assert save.aspect_ratios(session)[6].title == "21x9"
+            assert rendition_rows.aspect_ratios(session)[6].title == "21x9"
     finally:
         event.remove(engine, "before_cursor_execute", record)

@@ -16,6 +16,8 @@ from smartcrop.db.models.counts import (
     WorkItemCount,
 )
 from smartcrop.db.models.identity import (
+    ROLE_ACTIVE,
+    ROLE_DELETED,
     AppSettings,
     LoginAttempt,
     RevokedToken,
@@ -58,6 +60,8 @@ __all__ = [
     "ProgramImage",
     "ProgramImageAudit",
     "RejectReasonLookup",
+    "ROLE_ACTIVE",
+    "ROLE_DELETED",
     "ReportDay",
     "ReportUserDay",
     "RevokedToken",

@@ -21,18 +21,26 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcrop.db.models.base import Base, now_column
+from smartcrop.workflow.states import OPERATOR_QUEUE, REJECTED
+
+# smartcrop_role.status: a role is active or (softly) deleted. Not a work-item state.
+ROLE_DELETED = 0
+ROLE_ACTIVE = 1
 
 
 class Role(Base):
     __tablename__ = "smartcrop_role"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rolename: Mapped[str] = mapped_column(String(64))
-    # 1 active, 0 deleted; built-in roles (admin, operator, qa) cannot be removed.
-    status: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    # ROLE_ACTIVE or ROLE_DELETED; built-in roles (admin, operator, qa) cannot be
+    # removed.
+    status: Mapped[int] = mapped_column(
+        SmallInteger, server_default=text(str(ROLE_ACTIVE))
+    )
     isbuiltin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     createdat: Mapped[datetime] = now_column()
     __table_args__ = (
-        CheckConstraint("status IN (0, 1)", "status"),
+        CheckConstraint(f"status IN ({ROLE_DELETED}, {ROLE_ACTIVE})", "status"),
         Index("uq_smartcrop_role_lower_rolename", func.lower(rolename), unique=True),
     )
 
@@ -95,7 +103,8 @@ class Rule(Base):
     createdat: Mapped[datetime] = now_column()
     updatedat: Mapped[datetime] = now_column()
     __table_args__ = (
-        CheckConstraint("status BETWEEN 1 AND 4", "status"),
+        # The work-item status the rule is about (QA_QUEUE: the share sent to review).
+        CheckConstraint(f"status BETWEEN {OPERATOR_QUEUE} AND {REJECTED}", "status"),
         CheckConstraint("percentage BETWEEN 0 AND 100", "percentage"),
     )
 

@@ -23,6 +23,22 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcrop.db.models.base import Base, now_column
+from smartcrop.workflow.states import (
+    COMPLETED,
+    FREE,
+    LOCKED,
+    OPERATOR_QUEUE,
+    QA_QUEUE,
+    REJECTED,
+    STATUSES,
+)
+
+# The schema's checks and partial-index predicates spell the states as numbers; they
+# are rendered from workflow/states.py so the two cannot drift. The rendered text is
+# what the migrations created (the schema test compares them), and the queries that
+# rely on a partial index write the same literal numbers, which the planner must see
+# at plan time to use it.
+_STATUSES = ", ".join(str(status) for status in STATUSES)
 
 
 class ProgramImage(Base):
@@ -49,8 +65,12 @@ class ProgramImage(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     rights: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
-    currentstate: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    status: Mapped[int] = mapped_column(
+        SmallInteger, server_default=text(str(OPERATOR_QUEUE))
+    )
+    currentstate: Mapped[int] = mapped_column(
+        SmallInteger, server_default=text(str(FREE))
+    )
     lockedby: Mapped[int | None] = mapped_column(ForeignKey("smartcrop_user.id"))
     lockedat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rejectreasonid: Mapped[int | None] = mapped_column(
@@ -71,15 +91,20 @@ class ProgramImage(Base):
     updatedat: Mapped[datetime] = now_column()
     __table_args__ = (
         UniqueConstraint("link_object_id", "imageurl"),
-        CheckConstraint("status IN (1, 2, 3, 4)", "status"),
-        CheckConstraint("currentstate IN (0, 1)", "currentstate"),
+        CheckConstraint(f"status IN ({_STATUSES})", "status"),
+        CheckConstraint(f"currentstate IN ({FREE}, {LOCKED})", "currentstate"),
         # A locked row always names its owner, a free one never does.
         CheckConstraint(
-            "(currentstate = 1) = (lockedby IS NOT NULL AND lockedat IS NOT NULL)",
+            f"(currentstate = {LOCKED})"
+            " = (lockedby IS NOT NULL AND lockedat IS NOT NULL)",
             "lock_owner",
         ),
-        CheckConstraint("status <> 4 OR rejectreasonid IS NOT NULL", "reject_reason"),
-        CheckConstraint("outputfilename IS NULL OR status = 3", "exported_completed"),
+        CheckConstraint(
+            f"status <> {REJECTED} OR rejectreasonid IS NOT NULL", "reject_reason"
+        ),
+        CheckConstraint(
+            f"outputfilename IS NULL OR status = {COMPLETED}", "exported_completed"
+        ),
         CheckConstraint(
             "(width IS NULL OR width > 0) AND (height IS NULL OR height > 0)", "size"
         ),
@@ -90,26 +115,28 @@ class ProgramImage(Base):
             func.lower(providername),
             "createdat",
             "link_object_id",
-            postgresql_where=text("status = 1 AND currentstate = 0"),
+            postgresql_where=text(
+                f"status = {OPERATOR_QUEUE} AND currentstate = {FREE}"
+            ),
         ),
         Index(
             "ix_smartcrop_programimage_qa_queue",
             "createdat",
             "link_object_id",
-            postgresql_where=text("status = 2 AND currentstate = 0"),
+            postgresql_where=text(f"status = {QA_QUEUE} AND currentstate = {FREE}"),
         ),
         Index(
             "ix_smartcrop_programimage_locks",
             "lockedby",
             "lockedat",
-            postgresql_where=text("currentstate = 1"),
+            postgresql_where=text(f"currentstate = {LOCKED}"),
         ),
         # The nightly manifest: completed rows not yet shipped.
         Index(
             "ix_smartcrop_programimage_export_queue",
             "link_object_id",
             "id",
-            postgresql_where=text("status = 3 AND outputfilename IS NULL"),
+            postgresql_where=text(f"status = {COMPLETED} AND outputfilename IS NULL"),
         ),
         Index("ix_smartcrop_programimage_link_object_id", "link_object_id"),
         # Names already used; the rows still to export are in the queue index.
@@ -128,6 +155,16 @@ class ProgramImage(Base):
             "ix_smartcrop_programimage_reviewedby",
             "reviewedby",
             postgresql_where=text("reviewedby IS NOT NULL"),
+        ),
+        # Sent-back rows waiting in the operator queue, by the operator who last
+        # finished them: her claim takes them first (send-back affinity).
+        Index(
+            "ix_smartcrop_programimage_sent_back",
+            "croppedby",
+            "reviewedat",
+            postgresql_where=text(
+                "status = 1 AND currentstate = 0 AND reviewedat IS NOT NULL"
+            ),
         ),
     )
 
@@ -180,8 +217,11 @@ class ProgramImageAudit(Base):
     tostate: Mapped[int] = mapped_column(SmallInteger)
     rejectreasonid: Mapped[int | None] = mapped_column(SmallInteger)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # QA's (or a rejecting operator's) free text with a move that needs a reason.
+    comment: Mapped[str | None] = mapped_column(Text)
     createdat: Mapped[datetime] = now_column()
     __table_args__ = (
+        CheckConstraint("char_length(comment) <= 1000", "comment_length"),
         Index("ix_smartcrop_programimage_audit_createdat", "createdat"),
         # A work item's moves in order, with what TeamStats reads (migration 0008).
         Index(
