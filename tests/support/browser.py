@@ -9,6 +9,7 @@ why, except in CI, where it must run (the Makefile's ``browser`` step installs i
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import time
@@ -21,16 +22,17 @@ from typing import Any
 
 import httpx
 import pytest
+from python_calamine import CalamineWorkbook
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.app import create_app
 from smartcrop.identity.users import create_user
 from smartcrop.settings import load_settings
-from tests.api.workflow_support import live_server
+from tests.api.workflow_support import live_server, rendition
 from tests.support.postgres import PostgresServer, fresh_database
 from tests.support.recording_server import allowing
-from tests.workflow.factory import engine_for
+from tests.workflow.factory import add_item, engine_for
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "ui"
@@ -181,6 +183,51 @@ def serve_site(
         next(databases, None)
 
 
+def finish_programme(
+    site: Site, email: str, provider: str, program: str, images: int = 2
+) -> list[int]:
+    """A programme of ``images`` work items, claimed and finished (16x9 and 1x1
+    renditions) through the API by the operator ``email``; the work items' ids."""
+    ids = [add_item(site.engine, program, provider) for _ in range(images)]
+    auth = site.auth(email)
+    claimed = site.http.get(
+        "/image/GetImageInfo", params={"providerName": provider}, headers=auth
+    )
+    assert claimed.json()["Data"]["ProgramId"] == program, claimed.text
+    saved = site.http.post(
+        "/image/SaveCropedImages",
+        headers=auth,
+        json={
+            "ProgramId": program,
+            "Images": [
+                {
+                    "ImageId": image,
+                    "Status": 2,
+                    "Renditions": [rendition(1, 160, 90), rendition(5, 90, 90)],
+                }
+                for image in ids
+            ],
+        },
+    )
+    assert saved.status_code == 200, saved.text
+    return ids
+
+
+def qa_decides(site: Site, email: str, program: str, status: int, **more: Any) -> None:
+    """The QA user ``email`` claims ``program`` and moves it to ``status`` (3
+    approve, 1 send back, 4 reject; a reason and a comment in ``more``)."""
+    auth = site.auth(email)
+    for path, params in (
+        ("/image/GetCroppedImageInfo", {"programId": program}),
+        (
+            "/image/UpdateStatus",
+            {"programId": program, "status": status, "currentState": 0, **more},
+        ),
+    ):
+        answer = site.http.get(path, params=params, headers=auth)
+        assert answer.status_code == 200, answer.text
+
+
 class Tab:
     """One tab: its page and every page error or CSP report it raised."""
 
@@ -227,6 +274,18 @@ class Tab:
 
     def shot(self, name: str) -> None:
         shot(self.page, name)
+
+    def download_xlsx(self, button: str = "Download XLSX") -> list[list[Any]]:
+        """Click the button; the first sheet of the workbook it downloads, as rows."""
+        with self.page.expect_download() as info:
+            self.page.get_by_role("button", name=button).click()
+        download = info.value
+        assert download.suggested_filename.endswith(".xlsx")
+        workbook = CalamineWorkbook.from_filelike(
+            io.BytesIO(Path(download.path()).read_bytes())
+        )
+        rows: list[list[Any]] = workbook.get_sheet_by_index(0).to_python()
+        return rows
 
     def links(self) -> list[str]:
         """The navigation's link names, in order."""

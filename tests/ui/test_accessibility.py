@@ -22,6 +22,7 @@ def test_accessibility_of_every_view(browser, site: Site) -> None:
         ("review", "#review-reason option"),
         ("dashboard", "#provider-table tbody tr"),
         ("reports", "#report-user option"),
+        ("team", "#team-table caption"),
         ("users", "#user-table tbody tr"),
         ("roles", "#role-table tbody tr"),
         ("qa-rules", "#qa-state:not(:empty)"),

@@ -4,56 +4,10 @@ API gives for the same filters."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
-
-from tests.api.workflow_support import rendition
-from tests.support.browser import Site, Tab, cell
-from tests.workflow.factory import add_item
-
-
-def _crop(site: Site, operator: int, email: str, provider: str, program: str) -> None:
-    images = [add_item(site.engine, program, provider) for _ in range(2)]
-    auth = site.auth(email)
-    claimed = site.http.get(
-        "/image/GetImageInfo",
-        params={"providerName": provider, "user": operator},
-        headers=auth,
-    )
-    assert claimed.json()["Data"]["ProgramId"] == program
-    saved = site.http.post(
-        "/image/SaveCropedImages",
-        headers=auth,
-        json={
-            "ProgramId": program,
-            "UserId": operator,
-            "Images": [
-                {
-                    "ImageId": image,
-                    "Status": 2,
-                    "Renditions": [rendition(1, 160, 90), rendition(5, 90, 90)],
-                }
-                for image in images
-            ],
-        },
-    )
-    assert saved.status_code == 200, saved.text
-
-
-def _download(tab: Tab) -> list[list[Any]]:
-    with tab.page.expect_download() as info:
-        tab.page.get_by_role("button", name="Download XLSX").click()
-    download = info.value
-    assert download.suggested_filename.endswith(".xlsx")
-    workbook = CalamineWorkbook.from_filelike(
-        io.BytesIO(Path(download.path()).read_bytes())
-    )
-    rows: list[list[Any]] = workbook.get_sheet_by_index(0).to_python()
-    return rows
+from tests.support.browser import Site, Tab, cell, finish_programme, qa_decides
 
 
 def _same_rows(rows: list[list[Any]], items: list[dict[str, Any]]) -> None:
@@ -71,19 +25,10 @@ def test_reports_view_downloads_the_filtered_rows(browser, site: Site) -> None:
         ("REPB", "SH000000016302"),
         ("REPA", "SH000000016303"),
     ):
-        _crop(site, operator, email, provider, program)
+        finish_programme(site, email, provider, program)
     # QA approves one programme of REPA: its rows are status 3, the others 2.
-    qa, qa_email = site.user("qa")
-    qa_auth = site.auth(qa_email)
-    for path, params in (
-        ("/image/GetCroppedImageInfo", {"programId": "SH000000016303", "user": qa}),
-        (
-            "/image/UpdateStatus",
-            {"programId": "SH000000016303", "status": 3, "currentState": 0},
-        ),
-    ):
-        answer = site.http.get(path, params=params, headers=qa_auth)
-        assert answer.status_code == 200, answer.text
+    _, qa_email = site.user("qa")
+    qa_decides(site, qa_email, "SH000000016303", 3)
 
     tab = Tab(browser, site)
     page = tab.page
@@ -107,7 +52,7 @@ def test_reports_view_downloads_the_filtered_rows(browser, site: Site) -> None:
     tab.until("document.querySelector('#report-count').textContent === '8'")
     tab.until("document.querySelector('#report-table tbody').rows.length === 8")
     tab.shot("reports.png")
-    _same_rows(_download(tab), expected["Items"])
+    _same_rows(tab.download_xlsx(), expected["Items"])
 
     # The status filter: the table and the workbook hold exactly the API's rows.
     page.select_option("#report-status", "2")
@@ -124,7 +69,7 @@ def test_reports_view_downloads_the_filtered_rows(browser, site: Site) -> None:
     assert shown == [
         [item["ProgramId"], item["ImageId"], "2: QA"] for item in filtered["Items"]
     ]
-    _same_rows(_download(tab), filtered["Items"])
+    _same_rows(tab.download_xlsx(), filtered["Items"])
 
     page.fill("#report-provider", "")
     page.select_option("#report-user", "")
@@ -143,5 +88,5 @@ def test_reports_view_downloads_the_filtered_rows(browser, site: Site) -> None:
         "[...document.querySelectorAll('#report-table tbody tr')]"
         ".every(r => r.cells[0].textContent === 'SH000000016303')"
     )
-    _same_rows(_download(tab), completed["Items"])
+    _same_rows(tab.download_xlsx(), completed["Items"])
     tab.close()

@@ -22,6 +22,7 @@ def test_users_view_admin_registers_an_operator_and_a_qa_user(
         "Review",
         "Dashboard",
         "Reports",
+        "Team",
         "Users",
         "Roles",
         "QA rules",

@@ -184,3 +184,30 @@ export async function loadLookups() {
 export function fillReasons(select) {
   select.replaceChildren(...state.reasons.map((r) => new Option(r.Reason, r.Id)));
 }
+
+/* ------------------------------------------------------------ downloads */
+
+/* A file the API streams (an XLSX report), fetched with the token and saved from a
+ * blob: a plain link could not carry the Authorization header. */
+export async function downloadFile(path, fallbackName) {
+  const response = await request(path);
+  if (!response.ok) {
+    let message = "";
+    try {
+      message = (await response.json()).Message;
+    } catch (error) {
+      /* not JSON */
+    }
+    throw new ApiError(response.status, errorWords(response.status, message));
+  }
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] || fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
