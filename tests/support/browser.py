@@ -187,8 +187,17 @@ def finish_programme(
     site: Site, email: str, provider: str, program: str, images: int = 2
 ) -> list[int]:
     """A programme of ``images`` work items, claimed and finished (16x9 and 1x1
-    renditions) through the API by the operator ``email``; the work items' ids."""
-    ids = [add_item(site.engine, program, provider) for _ in range(images)]
+    renditions) through the API by the operator ``email``; the work items' ids. Their
+    URLs are missing files of the site itself: a page that opens them fails at once."""
+    ids = [
+        add_item(
+            site.engine,
+            program,
+            provider,
+            url=f"{site.base}/demo-images/missing/{program}-{n}.jpg",
+        )
+        for n in range(images)
+    ]
     auth = site.auth(email)
     claimed = site.http.get(
         "/image/GetImageInfo", params={"providerName": provider}, headers=auth

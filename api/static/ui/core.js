@@ -47,10 +47,11 @@ export function errorWords(status, message) {
 
 /* How far the server's clock is ahead of this computer's (ms), from the Date header
  * of the API's answers: lock expiries are the server's times. A header names the
- * whole second in which the answer was made, and a busy server makes it late, so each
- * answer only says the server's clock is at least that far ahead: the largest of
- * them is kept, unless one differs by more than a minute (this computer's clock was
- * set, or woke from sleep), which then replaces it. */
+ * whole second in which it was made (and a busy server makes it late), so the server's
+ * clock is taken as the end of that second, which errs early by under a second when
+ * the header is fresh: a countdown then shows a little less than is left, never more.
+ * The largest offset seen is kept, unless an answer differs by more than a minute
+ * (this computer's clock was set, or it woke from sleep), which then replaces it. */
 let skew = null;
 
 export const serverNow = () => Date.now() + (skew ?? 0);
@@ -58,7 +59,7 @@ export const serverNow = () => Date.now() + (skew ?? 0);
 function noteServerClock(response) {
   const date = Date.parse(response.headers.get("Date") || "");
   if (Number.isNaN(date)) return;
-  const sample = date - Date.now();
+  const sample = date + 1000 - Date.now();
   if (skew === null || sample > skew || skew - sample > 60_000) skew = sample;
 }
 
@@ -183,6 +184,24 @@ export async function loadLookups() {
 
 export function fillReasons(select) {
   select.replaceChildren(...state.reasons.map((r) => new Option(r.Reason, r.Id)));
+}
+
+/* Why QA sent an image back, and who (the Programme's SentBackBy and LastComment,
+ * with the reason the row still carries), in `node`; nothing if it never was. */
+export function showSentBack(node, image, lead) {
+  if (!image.SentBackBy) return;
+  const reason = state.reasons.find((r) => r.Id === image.RejectReasonId);
+  const words = document.createElement("strong");
+  words.textContent = `${lead} ${image.SentBackBy.UserName}`;
+  node.replaceChildren(words, reason ? ` (reason: ${reason.Reason})` : "");
+  if (image.LastComment) {
+    const quote = document.createElement("q");
+    quote.textContent = image.LastComment;
+    node.append(": ", quote);
+  } else {
+    node.append(", without a comment.");
+  }
+  node.hidden = false;
 }
 
 /* ------------------------------------------------------------ downloads */

@@ -12,7 +12,18 @@
  * aspect ratio exact, as the server checks them.
  */
 
-import { $, $$, api, busy, fillReasons, loadLookups, query, say, state } from "./core.js";
+import {
+  $,
+  $$,
+  api,
+  busy,
+  fillReasons,
+  loadLookups,
+  query,
+  say,
+  showSentBack,
+  state,
+} from "./core.js";
 import { holdLock, releaseLock } from "./lock.js";
 import { resetReview, reviewKeys } from "./review.js";
 
@@ -240,6 +251,7 @@ async function addCard(image) {
   $(".image-title", node).textContent =
     `Image ${image.ImageId} · ${image.ImageType || "type unknown"} · ` +
     `${image.Width ?? "?"}x${image.Height ?? "?"}`;
+  showSentBack($(".sent-back", node), image, "Sent back by");
   const radios = node.querySelectorAll(".decision input[type=radio]");
   const reason = $(".reject-reason", node);
   fillReasons(reason);

@@ -40,7 +40,7 @@ const active = () =>
   document.visibilityState === "visible" && Date.now() - lastActivity < ACTIVE_MS;
 
 function clockText(ms) {
-  const seconds = Math.max(0, Math.round(ms / 1000));
+  const seconds = Math.max(0, Math.floor(ms / 1000));
   const mm = String(Math.floor(seconds / 60)).padStart(2, "0");
   const ss = String(seconds % 60).padStart(2, "0");
   return `${mm}:${ss}`;
@@ -74,7 +74,7 @@ function render(lock) {
   }
   if (lock.note) node.append(` ${lock.note}`);
   node.classList.toggle("expiring", left < EXPIRING_MS);
-  node.dataset.left = String(Math.max(0, Math.round(left / 1000)));
+  node.dataset.left = String(Math.max(0, Math.floor(left / 1000)));
 }
 
 function tick(lock) {

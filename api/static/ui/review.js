@@ -1,10 +1,39 @@
-/* The Review view: QA claims a review (GetCroppedImageInfo), sees the renditions,
- * and approves, sends back or rejects with a reason (UpdateStatus), with the keys
- * A, B and X. The lock's countdown and renewal are lock.js's.
+/* The Review view: QA claims a review (GetCroppedImageInfo), sees the renditions
+ * and the programme's History (/image/History), and approves, sends back or rejects
+ * with a reason and an optional comment for the operator (UpdateStatus), with the
+ * keys A, B and X. A search by ProgramId shows any programme's History read-only,
+ * without claiming it. The lock's countdown and renewal are lock.js's.
  */
 
-import { $, api, busy, fillReasons, loadLookups, query, say, state } from "./core.js";
+import {
+  $,
+  api,
+  busy,
+  fillReasons,
+  fillTable,
+  loadLookups,
+  query,
+  say,
+  showSentBack,
+  state,
+} from "./core.js";
 import { holdLock, releaseLock } from "./lock.js";
+
+const MAX_COMMENT = 1000; // the API's limit (smartcrop/workflow/comments.py)
+const STATUS = { 1: "cropping", 2: "QA", 3: "completed", 4: "rejected" };
+const MOVES = {
+  claim: "claimed",
+  finish: "finished",
+  reject: "rejected by the operator",
+  qa_claim: "claimed for review",
+  approve: "approved",
+  send_back: "sent back",
+  qa_reject: "rejected by QA",
+  release: "released",
+  admin_release: "released by an admin",
+  expire: "lock expired",
+  qa_skipped: "completed without QA",
+};
 
 function dataUrl(base64) {
   const type = base64.startsWith("/9j/") ? "image/jpeg" : "image/png";
@@ -25,7 +54,76 @@ export async function enterReview() {
 export function resetReview() {
   state.review = null;
   $("#review-images").replaceChildren();
+  $("#review-comment").value = "";
+  countComment();
+  $("#decide-error").textContent = "";
+  $("#history-panel").hidden = true;
   showReviewWork(false);
+}
+
+/* ------------------------------------------------------------- comment */
+
+function countComment() {
+  const length = $("#review-comment").value.length;
+  const counter = $("#review-comment-count");
+  counter.textContent =
+    length > MAX_COMMENT
+      ? `${length} characters: ${length - MAX_COMMENT} too many (at most ${MAX_COMMENT})`
+      : `${length} of ${MAX_COMMENT} characters`;
+  counter.classList.toggle("too-long", length > MAX_COMMENT);
+}
+
+function comment() {
+  const text = $("#review-comment").value.trim();
+  if (text.length > MAX_COMMENT) {
+    throw new Error(
+      `The comment has ${text.length} characters: at most ${MAX_COMMENT}. Shorten it.`,
+    );
+  }
+  return text || undefined;
+}
+
+/* ------------------------------------------------------------- history */
+
+const when = (iso) => iso.replace("T", " ").replace(/\.\d+/, "").replace("+00:00", "");
+const place = (status, state) =>
+  status === null ? "–" : `${STATUS[status] || status}, ${state ? "locked" : "free"}`;
+
+async function showHistory(programId) {
+  const answer = await api(`/image/History?${query({ programId })}`);
+  const entries = answer.Data.Entries;
+  $("#history-heading").textContent = `History of ${answer.Data.ProgramId}`;
+  $("#history-caption").textContent =
+    `${entries.length} moves of the programme's images, oldest first`;
+  fillTable($("#history-table"), entries, [
+    (e) => when(e.At),
+    "ImageId",
+    (e) =>
+      (e.UserName ?? (e.UserId === null ? "the system" : `user ${e.UserId}`)) +
+      (e.ForUserId ? ` (for user ${e.ForUserId})` : ""),
+    (e) => MOVES[e.Action] || e.Action,
+    (e) => place(e.FromStatus, e.FromState),
+    (e) => place(e.ToStatus, e.ToState),
+    (e) => e.RejectReason ?? "",
+    (e) => e.Comment ?? "",
+  ]);
+  $("#history-panel").hidden = false;
+  return answer.Data;
+}
+
+/* The search: any programme's History, read-only; no claim, no lock. */
+async function searchHistory(event) {
+  event.preventDefault();
+  await busy(
+    $("#history-show"),
+    async () => {
+      const programId = $("#history-program").value.trim();
+      if (!programId) throw new Error("Type a Program ID first.");
+      await showHistory(programId);
+      say(`History of ${programId} (read-only: nothing was claimed).`, "ok");
+    },
+    $("#history-error"),
+  );
 }
 
 function lockLost(words) {
@@ -65,6 +163,10 @@ function renditionCard(image) {
   const heading = document.createElement("h3");
   heading.textContent = `Image ${image.ImageId} · ${image.Width}x${image.Height}`;
   head.append(heading);
+  const earlier = document.createElement("p");
+  earlier.className = "sent-back";
+  earlier.hidden = true;
+  showSentBack(earlier, image, "Sent back earlier by");
   const list = document.createElement("div");
   list.className = "renditions";
   for (const rendition of image.Renditions) {
@@ -80,7 +182,7 @@ function renditionCard(image) {
     figure.append(img, caption);
     list.append(figure);
   }
-  card.append(head, list);
+  card.append(head, earlier, list);
   return card;
 }
 
@@ -92,17 +194,31 @@ function openReview(programme) {
   $("#review-images").replaceChildren(...programme.Images.map(renditionCard));
   showReviewWork(true);
   holdLock("review", $("#review-lock"), programme, lockLost);
+  busy(null, () => showHistory(programme.ProgramId), $("#history-error"));
 }
 
+/* Approve (3), send back (1) or reject (4); the last two with the chosen reason and
+ * the comment, if any. */
 async function decide(button, status, withReason) {
-  await busy(button, async () => {
-    const params = { programId: state.review.ProgramId, status, currentState: 0 };
-    if (withReason) params.rejectReasonId = $("#review-reason").value;
-    const answer = await api(`/image/UpdateStatus?${query(params)}`);
-    const done = state.review.ProgramId;
-    resetReview();
-    say(`${answer.Message}: ${done}.`, "ok");
-  });
+  await busy(
+    button,
+    async () => {
+      const params = { programId: state.review.ProgramId, status, currentState: 0 };
+      if (withReason) {
+        params.rejectReasonId = $("#review-reason").value;
+        params.comment = comment();
+      } else if (comment()) {
+        throw new Error(
+          "A comment goes with a send-back or a reject: clear it to approve.",
+        );
+      }
+      const answer = await api(`/image/UpdateStatus?${query(params)}`);
+      const done = state.review.ProgramId;
+      resetReview();
+      say(`${answer.Message}: ${done}.`, "ok");
+    },
+    $("#decide-error"),
+  );
 }
 
 /* A approves, B sends back, X rejects (the keys of the review view). */
@@ -119,4 +235,6 @@ export function initReview() {
   $("#approve").addEventListener("click", (e) => decide(e.currentTarget, 3, false));
   $("#send-back").addEventListener("click", (e) => decide(e.currentTarget, 1, true));
   $("#reject").addEventListener("click", (e) => decide(e.currentTarget, 4, true));
+  $("#review-comment").addEventListener("input", countComment);
+  $("#history-form").addEventListener("submit", searchHistory);
 }
