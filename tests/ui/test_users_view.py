@@ -43,6 +43,8 @@ def test_users_view_admin_registers_an_operator_and_a_qa_user(
 
     register("Olga Operator", "olga@example.com", "operator")
     tab.until("document.querySelector('#user-table').textContent.includes('olga@')")
+    # After a registration the form starts again on operator, not on admin.
+    assert page.input_value("#register-role") == "operator"
     register("Quentin QA", "quentin@example.com", "qa")
     tab.until("document.querySelector('#user-table').textContent.includes('quentin@')")
     users = {u["EmailID"]: u for u in site.get("/user/UserList")}
