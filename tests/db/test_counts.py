@@ -65,15 +65,12 @@ def full_providers(
 def full_report(
     session: Session, filters: reporting.ReportFilters, paging: reporting.Paging
 ) -> tuple[list[dict[str, Any]], int]:
-    """The report as it was answered before 0004: count(*), then OFFSET (and the
-    status filter as a plain WHERE)."""
+    """The report as it was answered before 0004: count(*), then OFFSET."""
     params = filters.params()
     src = (
         "FROM fncroppedimagereports(CAST(:from_date AS date), CAST(:to_date AS date),"
         " CAST(:provider AS text), CAST(:user_id AS integer))"
     )
-    if filters.status is not None:
-        src += " WHERE status = CAST(:status AS smallint)"
     total = session.scalar(text(f"SELECT count(*) {src}"), params)  # noqa: S608
     rows = session.execute(
         text(f"SELECT * {src} LIMIT :limit OFFSET :offset"),  # noqa: S608
@@ -239,12 +236,6 @@ def _filters(users: list[int]) -> list[reporting.ReportFilters]:
             user_id=users[2],
         ),
         reporting.ReportFilters(provider_name="nobody"),
-        # The status filter (beyond the contract): not placed by the day summaries.
-        reporting.ReportFilters(status=2),
-        reporting.ReportFilters(
-            status=3, provider_name="nbcu", from_date=TODAY - timedelta(days=3)
-        ),
-        reporting.ReportFilters(status=1, user_id=users[0]),
     ]
 
 
