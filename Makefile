@@ -53,12 +53,12 @@ browser:
 # (.mypy_cache) makes a second run take about a second.
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/black --check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
-	$(BIN)/black --quiet .
+	$(BIN)/ruff format --quiet .
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

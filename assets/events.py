@@ -40,7 +40,9 @@ def metadata(values: Metadata) -> dict[str, Any]:
         key: (
             MetadataValue.md(value)
             if isinstance(value, Markdown)
-            else MetadataValue.json(value.value) if isinstance(value, Json) else value
+            else MetadataValue.json(value.value)
+            if isinstance(value, Json)
+            else value
         )
         for key, value in values.items()
     }

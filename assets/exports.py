@@ -27,9 +27,38 @@ from dagster import (
 )
 
 from assets.ingestion import work_items
-from resources import DatabaseResource, SettingsResource
-from smartcrop.exports import dumps, manifest
+from resources import (
+    DatabaseResource,
+    S3ClientResource,
+    SettingsResource,
+    SftpResource,
+)
+from smartcrop.exports import dumps, manifest, targets
 from smartcrop.exports.verify import verify_manifest
+from smartcrop.settings import Settings
+from smartcrop.transfer.s3 import S3Client
+
+
+def _delivery(
+    cfg: Settings, s3: S3ClientResource, sftp: SftpResource
+) -> targets.Delivery:
+    """The exports' clients from this code location's resources (so a deployment or
+    a test swaps them by resource); where and as whom from the settings."""
+
+    def bucket_client() -> S3Client:
+        access = cfg.s3_access(cfg.smartcrop_bucket)
+        return s3.make_client(
+            endpoint_url=cfg.smartcrop_service.storage.endpoint_url,
+            region=access.region,
+            access_key=access.access_key,
+            secret_key=access.secret_key,
+        )
+
+    return targets.Delivery(
+        bucket_client=bucket_client,
+        sftp_endpoint=lambda port: sftp.adjust(targets.delivery_endpoint(cfg, port)),
+    )
+
 
 GROUP = "exports"
 STAMPED_CHECK = "every_row_stamped_with_this_file"
@@ -120,10 +149,12 @@ def nightly_manifest(
     context: AssetExecutionContext,
     database: DatabaseResource,
     settings: SettingsResource,
+    s3: S3ClientResource,
+    sftp: SftpResource,
 ) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     cfg = settings.load()
     engine = database.engine()
-    result = manifest.export_manifest(cfg, engine)
+    result = manifest.export_manifest(cfg, engine, delivery=_delivery(cfg, s3, sftp))
     targets = list(dict.fromkeys(cfg.smartcrop_filewatcher_batchjob.targets))
     if result.status == "failed":
         raise Failure(
@@ -183,11 +214,16 @@ def dump_snapshots(
     config: DumpConfig,
     database: DatabaseResource,
     settings: SettingsResource,
+    s3: S3ClientResource,
+    sftp: SftpResource,
 ) -> MaterializeResult[None]:
     cfg = settings.load()
     try:
         result = dumps.dump_snapshots(
-            cfg, database.engine(), days=config.date_range or None
+            cfg,
+            database.engine(),
+            days=config.date_range or None,
+            delivery=_delivery(cfg, s3, sftp),
         )
     except ValueError as exc:
         raise Failure(str(exc), allow_retries=False) from None

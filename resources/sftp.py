@@ -34,7 +34,11 @@ class SftpResource(ConfigurableResource["SftpResource"]):
     )
 
     def endpoint_for(self, source: SftpSource) -> SftpEndpoint:
-        endpoint = sftp_endpoint_for(source)
+        return self.adjust(sftp_endpoint_for(source))
+
+    def adjust(self, endpoint: SftpEndpoint) -> SftpEndpoint:
+        """An endpoint the settings describe, with this resource's fields applied
+        (the watched folders' and the exports' delivery server alike)."""
         return dataclasses.replace(
             endpoint,
             timeout=self.timeout,

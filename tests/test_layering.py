@@ -12,7 +12,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.support.import_graph import OUR_PACKAGES, circles, feature_map, import_graph
+from tests.support.import_graph import (
+    OUR_PACKAGES,
+    circles,
+    feature_map,
+    feature_of,
+    import_graph,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = REPO_ROOT / "smartcrop"
@@ -115,3 +121,29 @@ def test_the_architecture_doc_draws_the_features_as_they_import_each_other() -> 
         "docs/architecture.md's feature map is out of date; replace it with the output"
         " of: python -m tests.support.import_graph\n" + drawn
     )
+
+
+def test_the_core_imports_no_feature_but_the_state_names() -> None:
+    """Settings, the database and the other core modules sit under every feature. The
+    one feature module they may read is ``workflow.states``, the single definition of
+    the work-item states that the schema's checks and partial indexes name; it
+    imports nothing of the features in turn."""
+    graph = import_graph(REPO_ROOT, OUR_PACKAGES)
+    allowed = {"smartcrop.workflow.states", "smartcrop.workflow.audit"}
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if feature_of(module) == "smartcrop core"
+        for target in targets
+        if feature_of(target) not in (None, "smartcrop core") and target not in allowed
+    )
+    assert not wrong, "\n".join(wrong)
+    state_imports = {
+        target
+        for target in graph["smartcrop.workflow.states"]
+        | graph["smartcrop.workflow.audit"]
+    }
+    assert all(
+        feature_of(target) == "smartcrop core" or target in allowed
+        for target in state_imports
+    ), state_imports

@@ -80,14 +80,14 @@ def test_base64_credentials_are_decoded_and_hidden(config_file) -> None:
 smartcrop_ftp_config:
   host: sftp.example.com
   credentials:
-    username_b64: "{_b64('svc-user')}"
-    password_b64: "{_b64('s3cr3t!pw')}"
+    username_b64: "{_b64("svc-user")}"
+    password_b64: "{_b64("s3cr3t!pw")}"
 filewatcher:
   sftp_sources:
     - host: 127.0.0.1
       port: 2222
       directory: /drop
-      credentials: {{username: plain, password_b64: "{_b64('other-pw')}"}}
+      credentials: {{username: plain, password_b64: "{_b64("other-pw")}"}}
       proxy: {{host: proxy.example.com, port: 3128}}
 """)
     settings = load_settings()

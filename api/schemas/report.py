@@ -38,8 +38,7 @@ class TeamStatsRow(BaseModel):
         description="90th percentile of the same (interpolated)"
     )
     SentBackOrRejected: int = Field(
-        description="Of the finishes, how many QA's next decision sent back or "
-        "rejected"
+        description="Of the finishes, how many QA's next decision sent back or rejected"
     )
     SentBackShare: float | None = Field(
         description="SentBackOrRejected / ImagesFinished; null when none finished"

@@ -147,8 +147,10 @@ def dump_snapshots(
     days: int | None = None,
     now: datetime | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
+    delivery: targets.Delivery | None = None,
 ) -> DumpResult:
-    """Write the four dump files for the last ``days`` days and send them.
+    """Write the four dump files for the last ``days`` days and send them (with
+    ``delivery``'s SFTP endpoints; default: as the settings describe them).
 
     ``days`` defaults to ``smartcrop_dumpdata.date_range``. With no SFTP host
     configured the files are written and kept locally (status success). A file whose
@@ -169,6 +171,7 @@ def dump_snapshots(
             days,
             tuple(DumpFile(k, p.name, n, d) for k, p, d, n in written),
         )
+    delivery = delivery or targets.delivery_from_settings(settings)
     files: list[DumpFile] = []
     for kind, path, destination, rows in written:
         port = ftp.ports.output if destination == "output" else ftp.ports.audit
@@ -176,7 +179,7 @@ def dump_snapshots(
             ftp.directories.output if destination == "output" else ftp.directories.audit
         )
         try:
-            endpoint = targets.delivery_endpoint(settings, port)
+            endpoint = delivery.sftp_endpoint(port)
             remote = sftp_transfer.upload(
                 endpoint, path, directory, path.name, retry=retry
             )

@@ -175,11 +175,13 @@ def export_manifest(
     now: datetime | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
     after_upload: Callable[[Path], None] | None = None,
+    delivery: targets.Delivery | None = None,
 ) -> ExportResult:
     """Write, send and stamp one manifest; see the module docstring.
 
     ``now`` fixes the file's time (tests); ``after_upload`` is called between the
-    last upload and the stamp (tests simulate a crash there).
+    last upload and the stamp (tests simulate a crash there); ``delivery``: the
+    clients to send with (default: as the settings describe them).
     """
     prepared = prepare(engine)
     batch = settings.smartcrop_filewatcher_batchjob
@@ -200,7 +202,9 @@ def export_manifest(
         rows = 0
         try:
             rows = write_rows(conn, path, settings.smartcrop_service.cdn)
-            sent = targets.upload_manifest(settings, path, retry=retry)
+            sent = targets.upload_manifest(
+                settings, path, retry=retry, delivery=delivery
+            )
         except TransferError as exc:
             conn.rollback()
             # Not a manifest anyone received (as a whole): do not leave it looking

@@ -3,10 +3,14 @@
 One place builds the clients from the settings, so the manifest and the dumps reach
 the same servers with the same credentials, proxy and host-key rules, and the
 transfer layer (``smartcrop.transfer``) does the retries and the atomic uploads.
+Callers with clients of their own (the Dagster assets, from their resources) hand
+them in as a ``Delivery``; by default it is made from the settings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +55,23 @@ def bucket_client(settings: Settings) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """How the exports reach their targets: a client for the renditions bucket, and
+    the delivery SFTP server's endpoint by port (output or audit)."""
+
+    bucket_client: Callable[[], Any]
+    sftp_endpoint: Callable[[int], sftp_transfer.SftpEndpoint]
+
+
+def delivery_from_settings(settings: Settings) -> Delivery:
+    """The clients as the settings describe them."""
+    return Delivery(
+        bucket_client=lambda: bucket_client(settings),
+        sftp_endpoint=lambda port: delivery_endpoint(settings, port),
+    )
+
+
 def manifest_s3_key(settings: Settings, name: str) -> str:
     return settings.smartcrop_filewatcher_batchjob.s3_prefix + name
 
@@ -60,6 +81,7 @@ def upload_manifest(
     path: Path,
     *,
     retry: RetryPolicy = DEFAULT_RETRY,
+    delivery: Delivery | None = None,
 ) -> list[str]:
     """Send the manifest file to every configured target; return where it went.
 
@@ -67,17 +89,18 @@ def upload_manifest(
     retries): the caller then stamps nothing. With no target, nothing is sent.
     """
     batch = settings.smartcrop_filewatcher_batchjob
+    delivery = delivery or delivery_from_settings(settings)
     sent: list[str] = []
     # Deduplicated but ordered: "targets: [s3, s3]" sends once.
     for target in dict.fromkeys(batch.targets):
         if target == "s3":
             bucket = settings.smartcrop_bucket
             key = manifest_s3_key(settings, path.name)
-            s3_transfer.upload(bucket_client(settings), path, bucket, key, retry=retry)
+            s3_transfer.upload(delivery.bucket_client(), path, bucket, key, retry=retry)
             sent.append(f"s3://{bucket}/{key}")
         elif target == "sftp":
             ftp = settings.smartcrop_ftp_config
-            endpoint = delivery_endpoint(settings, ftp.ports.output)
+            endpoint = delivery.sftp_endpoint(ftp.ports.output)
             remote = sftp_transfer.upload(
                 endpoint, path, ftp.directories.output, path.name, retry=retry
             )

@@ -32,9 +32,7 @@ from smartcrop.settings import Settings
 ALGORITHM = "HS256"
 # One message for every bad token: a client learns nothing about why it failed.
 # (S105 below: these are messages, not secrets.)
-BAD_TOKEN_MESSAGE = (
-    "Not authenticated: invalid or expired token; log in again"  # noqa: S105
-)
+BAD_TOKEN_MESSAGE = "Not authenticated: invalid or expired token; log in again"  # noqa: S105
 NO_TOKEN_MESSAGE = "Not authenticated: send a valid bearer token"  # noqa: S105
 
 _secret_lock = threading.Lock()

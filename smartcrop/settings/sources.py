@@ -121,31 +121,35 @@ class FilewatcherConfig(Section):
     sensor_interval_seconds: int = Field(default=30, gt=0)
 
 
-def _default_provider_groups() -> dict[str, dict[str, str]]:
-    # One table of default prefixes, owned by the manifest layer.
-    from smartcrop.ingestion.manifests.providers import (
-        DEFAULT_PROVIDER_FILE_TYPE,
-    )  # noqa: PLC0415
-
-    return {
-        group: dict(prefixes) for group, prefixes in DEFAULT_PROVIDER_FILE_TYPE.items()
-    }
+# The contract's default prefixes (section 5): a settings default like any other, so
+# the manifest layer reads it from here (the core imports no feature).
+DEFAULT_PROVIDER_GROUPS: dict[str, dict[str, str]] = {
+    "group_a": {
+        "NBCU_": "NBCU",
+        "DISNEY_": "DISNEY",
+        "WBD_": "WBD",
+        "PARAMOUNT_": "PARAMOUNT",
+    },
+    "group_b": {"TMDB_": "TMDB"},
+    "group_c": {"SLING_": "SLING"},
+    "group_d": {"EMAIL_": "EMAIL"},
+}
 
 
 class ProviderFileType(Section):
     """File-name prefix -> provider name, one mapping per layout group."""
 
     group_a: dict[str, str] = Field(
-        default_factory=lambda: _default_provider_groups()["group_a"]
+        default_factory=lambda: dict(DEFAULT_PROVIDER_GROUPS["group_a"])
     )
     group_b: dict[str, str] = Field(
-        default_factory=lambda: _default_provider_groups()["group_b"]
+        default_factory=lambda: dict(DEFAULT_PROVIDER_GROUPS["group_b"])
     )
     group_c: dict[str, str] = Field(
-        default_factory=lambda: _default_provider_groups()["group_c"]
+        default_factory=lambda: dict(DEFAULT_PROVIDER_GROUPS["group_c"])
     )
     group_d: dict[str, str] = Field(
-        default_factory=lambda: _default_provider_groups()["group_d"]
+        default_factory=lambda: dict(DEFAULT_PROVIDER_GROUPS["group_d"])
     )
 
     def as_mapping(self) -> dict[str, dict[str, str]]:

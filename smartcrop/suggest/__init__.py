@@ -1,7 +1,14 @@
 """Suggested crops per aspect ratio: faces first, then saliency, then the centre.
 
-``engine`` is the entry point; ``boxes`` holds the whole-pixel box rules, ``faces``
-and ``saliency`` the two detectors, ``fetch`` the download of a source image and
-``store`` the rows in ``smartcrop_cropsuggestion`` / ``smartcrop_imagefetch``.
-Importing this package loads neither OpenCV nor numpy: import the modules you need.
+Public, by module: ``engine`` (``suggest``, ``suggest_crops``, ``suggest_from_bytes``:
+the entry points), ``files`` (``suggest_files``: a run's files, for the Dagster
+asset), ``service`` (``analyse_items``: fetch and analyse several at a time),
+``fetch`` (``fetch_image``: one bounded download of a source image), ``store``
+(the rows in ``smartcrop_cropsuggestion`` / ``smartcrop_imagefetch``); ``boxes``
+holds the whole-pixel box rules, ``faces`` and ``saliency`` the two detectors.
+
+Importing this package loads neither OpenCV nor numpy, so it imports nothing: import
+the modules you need.
 """
+
+__all__ = ["boxes", "engine", "faces", "fetch", "files", "saliency", "service", "store"]

@@ -177,9 +177,7 @@ OPERATOR_WAITING_WITH_AFFINITY = text(
     f" OR EXISTS ({_candidates(OPERATOR_QUEUE, with_provider=True, affinity=True)})"
 )
 QA_PICK = _pick_oldest(QA_QUEUE, with_provider=False)
-QA_WAITING = text(
-    f"SELECT EXISTS ({_candidates(QA_QUEUE, with_provider=False)})"
-)  # noqa: S608
+QA_WAITING = text(f"SELECT EXISTS ({_candidates(QA_QUEUE, with_provider=False)})")  # noqa: S608
 
 QA_PROGRAMME_ROWS = f"""old AS (
     SELECT id, lockedby FROM smartcrop_programimage

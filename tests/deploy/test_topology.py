@@ -400,8 +400,10 @@ def test_the_production_topology_as_separate_processes(
             for thread in threads:
                 thread.start()
             wait_for(
-                lambda: len(api_manifest_runs(topology)) == 2
-                and waiting_for_the_export_lock(holder) == 1,
+                lambda: (
+                    len(api_manifest_runs(topology)) == 2
+                    and waiting_for_the_export_lock(holder) == 1
+                ),
                 120,
                 "two export runs, one of them exporting",
                 topology.logs,

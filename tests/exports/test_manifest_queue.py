@@ -27,7 +27,8 @@ def engine(db_url: str) -> Iterator[Engine]:
     with engine.begin() as conn:
         # 30,000 work items: 1 in 100 completed and not yet exported, the rest
         # waiting for an operator or exported long ago.
-        conn.execute(text("""
+        conn.execute(
+            text("""
             INSERT INTO smartcrop_programimage (link_object_id, providername,
                 imageurl, status, completedat, outputfilename, createdat)
             SELECT 'SH' || (n / 2), 'NBCU',
@@ -37,7 +38,8 @@ def engine(db_url: str) -> Iterator[Engine]:
                 CASE WHEN n % 3 = 0 OR n % 100 = 1 THEN NULL ELSE 'old.csv' END,
                 now() - make_interval(secs => n)
             FROM generate_series(1, 30000) AS n
-            """))
+            """)
+        )
         conn.execute(text("ANALYZE smartcrop_programimage"))
     yield engine
     engine.dispose()

@@ -28,6 +28,7 @@ from resources import (
 from smartcrop.renditions.storage import S3Storage
 from smartcrop.settings import SftpSource
 from smartcrop.transfer.sftp import SftpEndpoint
+from tests.exports.helpers import add_image, ftp_sections, s3_sections
 from tests.ingest.helpers import SAMPLES, copy_samples, upload_rows
 from tests.support.pipelines import files_of
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
@@ -236,3 +237,70 @@ def test_loading_the_definitions_raises_no_beta_warning(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "others still warn" in result.stdout
+
+
+class RedirectingDelivery(SftpResource):
+    """Sends every endpoint the settings describe to the test's SFTP server."""
+
+    host: str
+    port: int
+
+    def adjust(self, endpoint: SftpEndpoint) -> SftpEndpoint:
+        return dataclasses.replace(
+            super().adjust(endpoint), host=self.host, port=self.port
+        )
+
+
+def test_the_manifest_and_the_dumps_are_sent_with_the_resources_clients(
+    pipeline, s3_bucket, s3_server, sftp_server
+) -> None:
+    """The export assets reach the renditions bucket and the delivery SFTP server
+    through the ``s3`` and ``sftp`` resources: with the settings pointing both where
+    nothing answers, the files arrive only if the assets use the resources."""
+    client, bucket = s3_bucket
+    s3 = s3_sections(NOWHERE_URL, bucket)
+    ftp = ftp_sections(sftp_server)["smartcrop_ftp_config"]
+    pipeline.configure(
+        aws_config=s3["aws_config"],
+        smartcrop_service={
+            **pipeline.config["smartcrop_service"],
+            "storage": {
+                **pipeline.config["smartcrop_service"].get("storage", {}),
+                "endpoint_url": NOWHERE_URL,
+            },
+        },
+        smartcrop_filewatcher_batchjob={
+            **pipeline.config.get("smartcrop_filewatcher_batchjob", {}),
+            "targets": ["s3", "sftp"],
+            "s3_prefix": "manifests/",
+        },
+        smartcrop_ftp_config={
+            **ftp,
+            "host": NOWHERE,
+            "ports": {"output": 9, "audit": 9},
+        },
+    )
+    pipeline.resources["s3"] = S3ClientResource(endpoint_url=s3_server)
+    pipeline.resources["sftp"] = RedirectingDelivery(
+        host=sftp_server.host, port=sftp_server.port
+    )
+    add_image(pipeline.db_url, program_id="SH1")
+    defs = pipeline.definitions()
+
+    shipped = defs.resolve_job_def("nightly_manifest_job").execute_in_process(
+        instance=pipeline.instance
+    )
+    dumped = defs.resolve_job_def("dump_snapshots_job").execute_in_process(
+        instance=pipeline.instance
+    )
+
+    assert shipped.success and dumped.success
+    [name] = [
+        p.name for p in sftp_server.path("/outbound").iterdir() if "Manifest" in p.name
+    ]
+    listed = client.list_objects_v2(Bucket=bucket, Prefix="manifests/")
+    assert [o["Key"] for o in listed["Contents"]] == [f"manifests/{name}"]
+    assert any(
+        p.name.startswith("SmartCrop_Audit")
+        for p in sftp_server.path("/audit").iterdir()
+    )

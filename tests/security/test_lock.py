@@ -32,7 +32,6 @@ USED_WITHOUT_IMPORT = {
     "pytest-xdist": "pytest -n 2 in the Makefile",
     "moto": "python -m moto.server in tests/support/s3_server.py",
     "ruff": "make lint",
-    "black": "make lint",
     "mypy": "make lint",
     "types-pyyaml": "make lint (mypy's stubs for yaml)",
     "types-paramiko": "make lint (mypy's stubs for paramiko)",
@@ -84,15 +83,15 @@ def test_the_locks_hold_exactly_what_pyproject_pins() -> None:
     dev, runtime = locked("dev.txt"), locked("runtime.txt")
     for requirement in declared():
         name = canonicalize_name(requirement.name)
-        assert runtime.get(name) == pinned_version(
-            requirement
-        ), f"{requirement} is not what requirements/runtime.txt holds: run make lock"
+        assert runtime.get(name) == pinned_version(requirement), (
+            f"{requirement} is not what requirements/runtime.txt holds: run make lock"
+        )
         assert dev.get(name) == pinned_version(requirement), requirement
     for requirement in declared("dev"):
         name = canonicalize_name(requirement.name)
-        assert dev.get(name) == pinned_version(
-            requirement
-        ), f"{requirement} is not what requirements/dev.txt holds: run make lock"
+        assert dev.get(name) == pinned_version(requirement), (
+            f"{requirement} is not what requirements/dev.txt holds: run make lock"
+        )
     # The image runs the versions the tests ran.
     assert {n: v for n, v in dev.items() if n in runtime} == runtime
     # The build backend installed before the project is the one pyproject names.

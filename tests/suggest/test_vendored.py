@@ -10,17 +10,14 @@ import cv2
 REPO = Path(__file__).resolve().parents[2]
 VENDORED = {
     # smartcrop 0.5.0, smartcrop/library.py
-    REPO
-    / "smartcrop/suggest/_vendor/smartcrop_js.py": (
+    REPO / "smartcrop/suggest/_vendor/smartcrop_js.py": (
         "80ec358ddc1c15cbdeb4c22a2738798a311340f4ffe4538f3f2a0947ac440cdc"
     ),
     # cropperjs 1.6.3, dist/
-    REPO
-    / "api/static/ui/vendor/cropper.min.js": (
+    REPO / "api/static/ui/vendor/cropper.min.js": (
         "1f384d770828965ff203ae39a6169c8099458768238eaa6b6b707643f31ed083"
     ),
-    REPO
-    / "api/static/ui/vendor/cropper.min.css": (
+    REPO / "api/static/ui/vendor/cropper.min.css": (
         "5a5c41554670bb793abdb3408fe20718cda6df9b45c90fea3ff10718ecf0c8b4"
     ),
 }

@@ -280,7 +280,8 @@ class FlakyHttpFront:
             f"HTTP/1.1 {self._fail_status} {reason}\r\n"
             "Content-Type: application/xml\r\n"
             f"Content-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n".encode() + body
+            "Connection: close\r\n\r\n".encode()
+            + body
         )
 
     def _relay(

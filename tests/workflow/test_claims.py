@@ -211,7 +211,8 @@ def test_a_claim_reads_the_queue_from_the_lower_provider_index(engine: Engine) -
     (migration 0006 builds it on that expression), at a size where reading the
     table or sorting the provider's rows would cost."""
     with engine.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             INSERT INTO smartcrop_programimage (link_object_id, providername,
                 imageurl, status, completedat, createdat)
             SELECT 'SH' || (n / 2), (ARRAY['NBCU', 'DISNEY', 'WBD', 'TMDB', 'SLING',
@@ -221,7 +222,8 @@ def test_a_claim_reads_the_queue_from_the_lower_provider_index(engine: Engine) -
                 CASE WHEN n % 10 = 0 THEN NULL ELSE now() END,
                 now() - make_interval(secs => n)
             FROM generate_series(1, 30000) AS n
-            """))
+            """)
+        )
         conn.execute(text("ANALYZE smartcrop_programimage"))
     statements: list[tuple[str, dict]] = []
 

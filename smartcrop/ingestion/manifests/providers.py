@@ -14,6 +14,7 @@ from types import MappingProxyType
 from smartcrop.ingestion.manifests import email, press_site, sling, tmdb
 from smartcrop.ingestion.manifests.errors import NO_PROVIDER_PREFIX, ManifestError
 from smartcrop.ingestion.manifests.layout import Layout
+from smartcrop.settings.sources import DEFAULT_PROVIDER_GROUPS
 
 LAYOUTS: Mapping[str, Layout] = MappingProxyType(
     {
@@ -31,19 +32,11 @@ GROUP_LAYOUTS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+# The contract's default prefix table, as the settings default it (read-only here).
 DEFAULT_PROVIDER_FILE_TYPE: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
-        "group_a": MappingProxyType(
-            {
-                "NBCU_": "NBCU",
-                "DISNEY_": "DISNEY",
-                "WBD_": "WBD",
-                "PARAMOUNT_": "PARAMOUNT",
-            }
-        ),
-        "group_b": MappingProxyType({"TMDB_": "TMDB"}),
-        "group_c": MappingProxyType({"SLING_": "SLING"}),
-        "group_d": MappingProxyType({"EMAIL_": "EMAIL"}),
+        group: MappingProxyType(dict(prefixes))
+        for group, prefixes in DEFAULT_PROVIDER_GROUPS.items()
     }
 )
 
