@@ -84,6 +84,7 @@ _STATUS_WHERE = " WHERE status = CAST(:status AS smallint)"
 def _report_from(params: dict[str, Any]) -> str:
     return _REPORT_FROM + (_STATUS_WHERE if params["status"] is not None else "")
 
+
 # The report's filters on its day summaries (migration 0004): renditions per UTC day
 # of their last save and provider, and the same per user who cropped or reviewed them
 # (the report's user filter). Only the filters given are written, so the planner sees

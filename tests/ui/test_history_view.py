@@ -33,8 +33,7 @@ def _rows(site: Site, program: str) -> list[tuple[int, int]]:
 def _audit_count(site: Site, program: str) -> int:
     ((count,),) = query(
         site.db_url,
-        "SELECT count(*) FROM smartcrop_programimage_audit"
-        " WHERE link_object_id = %s",
+        "SELECT count(*) FROM smartcrop_programimage_audit WHERE link_object_id = %s",
         (program,),
     )
     return int(count)
@@ -132,8 +131,7 @@ def test_comments_reach_the_operator_and_history_is_shown(browser, site: Site) -
     page.get_by_label("Program ID", exact=True).fill(waiting)
     page.get_by_role("button", name="Show history").click()
     tab.until(
-        "document.querySelector('#history-heading').textContent"
-        f".endsWith('{waiting}')"
+        f"document.querySelector('#history-heading').textContent.endsWith('{waiting}')"
     )
     _same_history(
         tab, site.get("/image/History", reviewer, programId=waiting)["Entries"]
