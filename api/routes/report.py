@@ -36,6 +36,7 @@ def _filters(
     to_date: str | None,
     provider_name: str | None,
     user_id: str | None,
+    status: str | None,
 ) -> reporting.ReportFilters:
     user = int_param(user_id, "userId")
     ensure_self_or_admin(caller, user)
@@ -44,6 +45,7 @@ def _filters(
         to_date=date_param(to_date, "toDate"),
         provider_name=text_param(provider_name, "providerName"),
         user_id=user,
+        status=int_param(status, "status"),
     )
 
 
@@ -57,8 +59,9 @@ def cropped_image_report(
     userId: str | None = None,
     pageNumber: str | None = None,
     pageSize: str | None = None,
+    status: str | None = None,  # beyond the contract: the work item's status, 1..4
 ) -> JsonObject:
-    filters = _filters(caller, fromDate, toDate, providerName, userId)
+    filters = _filters(caller, fromDate, toDate, providerName, userId, status)
     pages = paging(pageNumber, pageSize)
     items, total = reporting.cropped_image_report(session, filters, pages)
     return ok(page(items, pages.number, pages.size, total))
@@ -106,8 +109,9 @@ def cropped_image_report_download(
     toDate: str | None = None,
     providerName: str | None = None,
     userId: str | None = None,
+    status: str | None = None,
 ) -> StreamingResponse:
-    filters = _filters(caller, fromDate, toDate, providerName, userId)
+    filters = _filters(caller, fromDate, toDate, providerName, userId, status)
     chunks = reporting.cropped_image_report_xlsx(
         request.app.state.sessionmaker, filters
     )

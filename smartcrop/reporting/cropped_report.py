@@ -16,6 +16,7 @@ from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from smartcrop.errors import InvalidInput
@@ -39,6 +40,12 @@ REPORT_FIELDS = (
 REPORT_HEADER = tuple(name for name, _ in REPORT_FIELDS)
 REPORT_SHEET = "CroppedImageReport"
 
+# The work item's status a report may be filtered on (beyond the contract).
+REPORT_STATUSES = {1: "cropping", 2: "QA", 3: "completed", 4: "rejected"}
+# How long the count and the page of a status-filtered report may take: they read
+# every rendition under the other filters, which the day summaries cannot count.
+FILTERED_TIMEOUT_MS = 30_000
+
 
 @dataclass(frozen=True)
 class ReportFilters:
@@ -46,10 +53,14 @@ class ReportFilters:
     to_date: date | None = None
     provider_name: str | None = None
     user_id: int | None = None
+    status: int | None = None  # the work item's status now (beyond the contract)
 
     def __post_init__(self) -> None:
         if self.from_date and self.to_date and self.from_date > self.to_date:
             raise InvalidInput("fromDate must not be after toDate")
+        if self.status is not None and self.status not in REPORT_STATUSES:
+            allowed = ", ".join(f"{n} ({w})" for n, w in REPORT_STATUSES.items())
+            raise InvalidInput(f"status must be one of {allowed}, not {self.status}")
 
     def params(self) -> dict[str, Any]:
         return {
@@ -57,6 +68,7 @@ class ReportFilters:
             "to_date": self.to_date,
             "provider": (self.provider_name or "").strip() or None,
             "user_id": self.user_id,
+            "status": self.status,
         }
 
 
@@ -64,6 +76,14 @@ _REPORT_FROM = (
     "FROM fncroppedimagereports(CAST(:from_date AS date), CAST(:to_date AS date),"
     " CAST(:provider AS text), CAST(:user_id AS integer))"
 )
+# The status filter, outside the function (whose signature is the legacy one); the
+# planner pushes it into the function's inlined query.
+_STATUS_WHERE = " WHERE status = CAST(:status AS smallint)"
+
+
+def _report_from(params: dict[str, Any]) -> str:
+    return _REPORT_FROM + (_STATUS_WHERE if params["status"] is not None else "")
+
 
 # The report's filters on its day summaries (migration 0004): renditions per UTC day
 # of their last save and provider, and the same per user who cropped or reviewed them
@@ -101,6 +121,18 @@ class _PageDays:
     before: int  # rows on days before ``first``
 
 
+def _day_filters(params: dict[str, Any]) -> tuple[str, str]:
+    """The day-summary table for these filters and its WHERE clause."""
+    given = [clause for key, clause in _DAY_FILTERS.items() if params[key] is not None]
+    where = f"WHERE {' AND '.join(given)}" if given else ""
+    table = (
+        "smartcrop_report_user_days"
+        if params["user_id"] is not None
+        else "smartcrop_report_days"
+    )
+    return table, where
+
+
 def _page_days(session: Session, params: dict[str, Any], paging: Paging) -> _PageDays:
     """Where a page lies, from the day summaries alone.
 
@@ -111,13 +143,7 @@ def _page_days(session: Session, params: dict[str, Any], paging: Paging) -> _Pag
     the range holds, so it walks the save-time index instead of, say, every work
     item of the user filtered on.
     """
-    given = [clause for key, clause in _DAY_FILTERS.items() if params[key] is not None]
-    where = f"WHERE {' AND '.join(given)}" if given else ""
-    table = (
-        "smartcrop_report_user_days"
-        if params["user_id"] is not None
-        else "smartcrop_report_days"
-    )
+    table, where = _day_filters(params)
     row = session.execute(
         text(f"""
             WITH days AS (
@@ -153,11 +179,67 @@ class PageQuery:
     params: dict[str, Any]
 
 
+def _filtered_page_query(
+    session: Session, params: dict[str, Any], paging: Paging
+) -> PageQuery:
+    """A status-filtered page: counted and read from the renditions themselves.
+
+    The day summaries count renditions whatever their work item's status (a QA
+    decision changes the status, not the rendition), so they cannot place the page;
+    they still bound the read to the days that hold rows under the other filters,
+    and answer at once when none does. The count then reads those rows once (an
+    aggregate, nothing kept) and the page walks them in report order up to its end;
+    both under ``FILTERED_TIMEOUT_MS``, past which the request is refused (400)
+    asking for a narrower range rather than holding a connection for minutes.
+    """
+    table, where = _day_filters(params)
+    span = session.execute(
+        text(
+            f"SELECT min(day) AS first, max(day) AS last FROM {table}"  # noqa: S608
+            f" {where} {'AND' if where else 'WHERE'} renditions > 0"
+        ),
+        params,
+    ).one()
+    if span.first is None:
+        return PageQuery(0, None, {})
+    narrowed = {**params, "from_date": span.first, "to_date": span.last}
+    session.execute(text(f"SET LOCAL statement_timeout = {FILTERED_TIMEOUT_MS}"))
+    try:
+        total = int(
+            session.execute(
+                text(f"SELECT count(*) {_report_from(params)}"),  # noqa: S608
+                narrowed,
+            ).scalar_one()
+        )
+    except OperationalError as error:
+        raise _too_long(error) from None
+    if paging.offset >= total:
+        return PageQuery(total, None, {})
+    return PageQuery(
+        total,
+        f"SELECT * {_report_from(params)} OFFSET :skip LIMIT :limit",  # noqa: S608
+        {**narrowed, "skip": paging.offset, "limit": paging.size},
+    )
+
+
+def _too_long(error: OperationalError) -> Exception:
+    if getattr(error.orig, "sqlstate", None) != "57014":  # query_canceled
+        return error
+    return InvalidInput(
+        f"the report filtered by status took longer than "
+        f"{FILTERED_TIMEOUT_MS // 1000} s to count; narrow it with dates, a "
+        "provider or a user"
+    )
+
+
 def report_page_query(
     session: Session, filters: ReportFilters, paging: Paging
 ) -> PageQuery:
     """Where the page lies (from the day summaries) and the statement reading it."""
     params = filters.params()
+    _plan_for_these_values(session)
+    if params["status"] is not None:
+        return _filtered_page_query(session, params, paging)
     days = _page_days(session, params, paging)
     if days.first is None:
         return PageQuery(days.total, None, {})
@@ -185,8 +267,10 @@ def cropped_image_report(
     page = report_page_query(session, filters, paging)
     if page.sql is None:
         return [], page.total
-    _plan_for_these_values(session)
-    rows = session.execute(text(page.sql), page.params).mappings()
+    try:
+        rows = session.execute(text(page.sql), page.params).mappings().all()
+    except OperationalError as error:
+        raise _too_long(error) from None
     return [_report_item(row) for row in rows], page.total
 
 
@@ -198,7 +282,6 @@ def explain_report_page(
     page = report_page_query(session, filters, paging)
     if page.sql is None:
         return "(past the end: no statement)"
-    _plan_for_these_values(session)
     plan = session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {page.sql}"), page.params)
     return "\n".join(str(row[0]) for row in plan)
 
@@ -209,9 +292,10 @@ def iter_cropped_image_report(
     """Every matching row, in contract column order, read by a server-side cursor."""
     columns = ", ".join(column for _, column in REPORT_FIELDS)
     _plan_for_these_values(session)
+    params = filters.params()
     result = session.execute(
-        text(f"SELECT {columns} {_REPORT_FROM}"),  # noqa: S608
-        filters.params(),
+        text(f"SELECT {columns} {_report_from(params)}"),  # noqa: S608
+        params,
         execution_options={"stream_results": True, "yield_per": batch},
     )
     try:

@@ -7,16 +7,13 @@ A QA user then claims the programme, sees the renditions and approves it. One im
 comes from another origin without CORS headers, so the page reads it through the API.
 
 Screenshots are kept under ``test-artifacts/`` (git-ignored). Without Chromium (or
-Playwright) the test is skipped, saying why, except in CI, where it must run (the
-Makefile's ``browser`` step installs Chromium as root).
+Playwright) the test is skipped, saying why, except in CI, where it must run
+(tests/support/browser.py).
 """
 
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -27,56 +24,17 @@ from samples.demo import scenes
 from tests.api.workflow_support import live_server
 from tests.ingest.helpers import query
 from tests.suggest.image_server import Route, encode, serve
+from tests.support.browser import chromium, shot, wait_until
 from tests.support.recording_server import allowing
 from tests.workflow.factory import add_item, engine_for
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts" / "ui"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 PROGRAM = "SH000000000777"
-
-
-def _need(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(
-            f"{reason} (CI must run the crop-page test: `make test` installs it)"
-        )
-    pytest.skip(reason)
 
 
 @pytest.fixture
 def browser_context(tmp_path: Path):
-    _need(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need(False, "the playwright package is not installed")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh profile for every run
-            executable_path=CHROMIUM,
-            headless=True,
-            args=LAUNCH_ARGS,
-            viewport={"width": 1400, "height": 1000},
-        )
-        context.set_default_timeout(60_000)
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium(tmp_path / "chromium-profile", timeout_ms=60_000) as context:
+        yield context
 
 
 def _log_in(page, base: str, email: str, password: str) -> None:
@@ -85,25 +43,6 @@ def _log_in(page, base: str, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("#login")
     page.wait_for_selector("#who:not([hidden])")
-
-
-def _wait_until(page, expression: str, timeout: float = 30.0) -> None:
-    """Poll ``expression`` in the page until it is true. (Playwright's
-    wait_for_function evaluates its predicate with eval inside the page, which the
-    page's Content-Security-Policy forbids, as it should; page.evaluate goes through
-    the DevTools protocol, which the policy does not govern.)"""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout:.0f} s: {expression}")
-        time.sleep(0.1)
-
-
-def _shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def test_operator_crops_and_qa_approves_in_the_browser(
@@ -157,24 +96,24 @@ def test_operator_crops_and_qa_approves_in_the_browser(
         )
         _log_in(page, base, operator_email, password)
         # The provider list, most waiting first, with its waiting counts.
-        _wait_until(page, "document.querySelector('#provider').options.length > 0")
+        wait_until(page, "document.querySelector('#provider').options.length > 0")
         assert page.locator("#provider option").first.text_content() == (
             "DEMO · 2 waiting"
         )
         page.select_option("#provider", "DEMO")
         page.click("#claim")
         # Both images open with a cropper and five ratio tabs each.
-        _wait_until(
+        wait_until(
             page,
             "document.querySelectorAll('.image-card .cropper-crop-box').length === 2"
             " && document.querySelectorAll('.image-card .ratio-tab').length === 10",
         )
-        _wait_until(
+        wait_until(
             page,
             "[...document.querySelectorAll('.ratio-tab small')]"
             ".every(s => !s.textContent.includes('no suggestion'))",
         )
-        _shot(page, "1-claimed.png")
+        shot(page, "1-claimed.png")
 
         suggested = {
             (image_id, ratio): (x, y, w, h)
@@ -197,19 +136,19 @@ def test_operator_crops_and_qa_approves_in_the_browser(
         page.mouse.down()
         page.mouse.move(start[0] - 160, start[1], steps=12)
         page.mouse.up()
-        _wait_until(
+        wait_until(
             page,
             "document.querySelector("
             f'\'.image-card[data-image-id="{same_origin}"] .ratio-tab[data-ratio="3"]\''
             ").classList.contains('edited')",
         )
-        _shot(page, "2-moved.png")
+        shot(page, "2-moved.png")
 
         page.click("#save")
-        _wait_until(
+        wait_until(
             page, "document.querySelector('#status').textContent.startsWith('Saved')"
         )
-        _shot(page, "3-saved.png")
+        shot(page, "3-saved.png")
         assert errors == []
 
         renditions = {
@@ -242,14 +181,14 @@ def test_operator_crops_and_qa_approves_in_the_browser(
         page.click("#logout")
         _log_in(page, base, qa_email, password)
         page.click("#review")
-        _wait_until(
+        wait_until(
             page,
             "[...document.querySelectorAll('.rendition img')]"
             ".filter(i => i.complete && i.naturalWidth > 0).length === 10",
         )
-        _shot(page, "4-review.png")
+        shot(page, "4-review.png")
         page.click("#approve")
-        _wait_until(
+        wait_until(
             page,
             "document.querySelector('#status').textContent"
             f".startsWith('Status updated: {PROGRAM}')",

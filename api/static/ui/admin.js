@@ -76,6 +76,10 @@ function register(event) {
         },
       });
       $("#register-form").reset();
+      // reset() selects the list's first role again (admin): back to operator.
+      if (roles.some((r) => r.RoleName === "operator")) {
+        $("#register-role").value = "operator";
+      }
       await loadUsers();
       say(`${name} is registered.`, "ok");
     },

@@ -1,19 +1,22 @@
 /* SmartCrop web app: log in, then one view per URL (#/crop, #/review, #/dashboard,
- * #/reports, #/users, #/roles, #/qa-rules), shown by role; reload and back work
+ * #/reports, #/team, #/users, #/roles, #/qa-rules), shown by role; reload and back work
  * because the view lives in the address. Plain ES modules, no build step: every
  * view is a client of the public API (see core.js). */
 
 import { initAdmin, enterQaRules, enterRoles, enterUsers } from "./admin.js";
 import { $, $$, SESSION_KEY, api, busy, hooks, query, say, state } from "./core.js";
-import { enterCrop, enterReview, initCrop, resetWork, showKeyHelp } from "./crop.js";
+import { enterCrop, initCrop, resetWork, showKeyHelp } from "./crop.js";
 import { enterDashboard, leaveDashboard } from "./dashboard.js";
 import { enterReports, initReports, resetReports } from "./reports.js";
+import { enterReview, initReview } from "./review.js";
+import { enterTeam, initTeam, resetTeam } from "./team.js";
 
 const VIEWS = {
   crop: { roles: ["operator", "admin"], enter: enterCrop },
   review: { roles: ["qa", "admin"], enter: enterReview },
   dashboard: { roles: ["operator", "qa", "admin"], enter: enterDashboard },
   reports: { roles: ["qa", "admin"], enter: enterReports },
+  team: { roles: ["qa", "admin"], enter: enterTeam },
   users: { roles: ["admin"], enter: enterUsers },
   roles: { roles: ["admin"], enter: enterRoles },
   "qa-rules": { roles: ["admin"], enter: enterQaRules },
@@ -71,6 +74,7 @@ function loadSession() {
 function logout(message = "") {
   resetWork();
   resetReports();
+  resetTeam();
   leaveDashboard();
   sessionStorage.removeItem(SESSION_KEY);
   state.session = null;
@@ -151,7 +155,9 @@ $("#release").addEventListener("click", releaseMyLocks);
 $("#keys").addEventListener("click", showKeyHelp);
 window.addEventListener("hashchange", route);
 initCrop();
+initReview();
 initReports();
+initTeam();
 initAdmin();
 
 state.session = loadSession();

@@ -45,12 +45,31 @@ export function errorWords(status, message) {
   return STATUS_WORDS[status] || `The server answered HTTP ${status}`;
 }
 
+/* How far the server's clock is ahead of this computer's (ms), from the Date header
+ * of the API's answers: lock expiries are the server's times. A header names the
+ * whole second in which it was made (and a busy server makes it late), so the server's
+ * clock is taken as the end of that second, which errs early by under a second when
+ * the header is fresh: a countdown then shows a little less than is left, never more.
+ * The largest offset seen is kept, unless an answer differs by more than a minute
+ * (this computer's clock was set, or it woke from sleep), which then replaces it. */
+let skew = null;
+
+export const serverNow = () => Date.now() + (skew ?? 0);
+
+function noteServerClock(response) {
+  const date = Date.parse(response.headers.get("Date") || "");
+  if (Number.isNaN(date)) return;
+  const sample = date + 1000 - Date.now();
+  if (skew === null || sample > skew || skew - sample > 60_000) skew = sample;
+}
+
 export async function request(path, { method = "GET", body = null } = {}) {
   const headers = {};
   if (body !== null) headers["Content-Type"] = "application/json";
   if (state.session) headers.Authorization = `Bearer ${state.session.token}`;
+  let response;
   try {
-    return await fetch(path, {
+    response = await fetch(path, {
       method,
       headers,
       body: body === null ? null : JSON.stringify(body),
@@ -58,6 +77,8 @@ export async function request(path, { method = "GET", body = null } = {}) {
   } catch (error) {
     throw new ApiError(0, `The API cannot be reached (${error.message})`);
   }
+  noteServerClock(response);
+  return response;
 }
 
 export async function api(path, { method = "GET", body = null, auth = true } = {}) {
@@ -143,4 +164,69 @@ export function showPager(pager, data, go) {
   next.disabled = data.PageNumber >= total;
   prev.onclick = () => go(data.PageNumber - 1);
   next.onclick = () => go(data.PageNumber + 1);
+}
+
+/* ------------------------------------------------------------- lookups */
+
+/* The aspect ratios and reject reasons, read once per session. */
+export async function loadLookups() {
+  if (state.ratios.length) return;
+  const [ratios, reasons] = await Promise.all([
+    api("/lookup/GetAspectRatioLookup"),
+    api("/lookup/GetRejectReasonLookup"),
+  ]);
+  state.ratios = ratios.Data.map((r) => {
+    const [w, h] = r.Title.split("x").map(Number);
+    return { Id: r.Id, Title: r.Title, w, h };
+  });
+  state.reasons = reasons.Data;
+}
+
+export function fillReasons(select) {
+  select.replaceChildren(...state.reasons.map((r) => new Option(r.Reason, r.Id)));
+}
+
+/* Why QA sent an image back, and who (the Programme's SentBackBy and LastComment,
+ * with the reason the row still carries), in `node`; nothing if it never was. */
+export function showSentBack(node, image, lead) {
+  if (!image.SentBackBy) return;
+  const reason = state.reasons.find((r) => r.Id === image.RejectReasonId);
+  const words = document.createElement("strong");
+  words.textContent = `${lead} ${image.SentBackBy.UserName}`;
+  node.replaceChildren(words, reason ? ` (reason: ${reason.Reason})` : "");
+  if (image.LastComment) {
+    const quote = document.createElement("q");
+    quote.textContent = image.LastComment;
+    node.append(": ", quote);
+  } else {
+    node.append(", without a comment.");
+  }
+  node.hidden = false;
+}
+
+/* ------------------------------------------------------------ downloads */
+
+/* A file the API streams (an XLSX report), fetched with the token and saved from a
+ * blob: a plain link could not carry the Authorization header. */
+export async function downloadFile(path, fallbackName) {
+  const response = await request(path);
+  if (!response.ok) {
+    let message = "";
+    try {
+      message = (await response.json()).Message;
+    } catch (error) {
+      /* not JSON */
+    }
+    throw new ApiError(response.status, errorWords(response.status, message));
+  }
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] || fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

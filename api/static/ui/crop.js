@@ -1,41 +1,36 @@
-/* The Crop and Review views: claiming, cropping with Cropper.js and the keys, review.
+/* The Crop view: claiming, cropping with Cropper.js, and the keys of both work views.
  *
  * Claim a programme (GetImageInfo) from the provider list (/dashboard/ProviderList,
  * most waiting first), open every image on its suggested box for each aspect ratio
  * (the Programme's Suggestions, or SuggestCrops when it has none), adjust with the
  * mouse or the keys, then save: each crop is drawn onto a canvas at its box's size
  * and sent as base64 PNG (JPEG when a PNG would be too large) with
- * SaveCropedImages. QA claims a review (GetCroppedImageInfo), sees the renditions,
- * and approves, sends back or rejects with a reason (UpdateStatus).
+ * SaveCropedImages. The lock's countdown and renewal are lock.js's; the Review view
+ * is review.js's.
  *
  * Boxes are kept in the work item's own pixel grid (its Width x Height), with the
  * aspect ratio exact, as the server checks them.
  */
 
-import { $, $$, api, busy, query, say, state } from "./core.js";
+import {
+  $,
+  $$,
+  api,
+  busy,
+  fillReasons,
+  loadLookups,
+  query,
+  say,
+  showSentBack,
+  state,
+} from "./core.js";
+import { holdLock, releaseLock } from "./lock.js";
+import { resetReview, reviewKeys } from "./review.js";
 
 const MAX_RENDITION_BYTES = 9.5 * 1024 * 1024; // under the server's default 10 MB
 const COLOURS = ["--r1", "--r2", "--r3", "--r4", "--r5"];
 
-/* ------------------------------------------------------------- lookups */
-
-export async function loadLookups() {
-  if (state.ratios.length) return;
-  const [ratios, reasons] = await Promise.all([
-    api("/lookup/GetAspectRatioLookup"),
-    api("/lookup/GetRejectReasonLookup"),
-  ]);
-  state.ratios = ratios.Data.map((r) => {
-    const [w, h] = r.Title.split("x").map(Number);
-    return { Id: r.Id, Title: r.Title, w, h };
-  });
-  state.reasons = reasons.Data;
-  fillReasons($("#review-reason"));
-}
-
-function fillReasons(select) {
-  select.replaceChildren(...state.reasons.map((r) => new Option(r.Reason, r.Id)));
-}
+/* ------------------------------------------------------------ providers */
 
 /* The providers with their waiting counts, most waiting first. */
 export async function loadProviders() {
@@ -62,48 +57,12 @@ export async function loadProviders() {
   );
 }
 
-/* ----------------------------------------------------------- lock timer */
-
-const timers = {};
-
-/* How long the claim has left: the lock lasts lock_timeout_minutes (30 unless the
- * server is configured otherwise: <html data-lock-minutes>) from the claim. */
-function startCountdown(id) {
-  stopCountdown(id);
-  const minutes = Number(document.documentElement.dataset.lockMinutes || 30);
-  const end = Date.now() + minutes * 60_000;
-  const node = $(`#${id}`);
-  const tick = () => {
-    const left = Math.max(0, Math.round((end - Date.now()) / 1000));
-    const mm = String(Math.floor(left / 60)).padStart(2, "0");
-    const ss = String(left % 60).padStart(2, "0");
-    node.textContent = left
-      ? `Lock: ${mm}:${ss} left`
-      : "Lock expired: the programme may have gone to someone else; claim again.";
-    node.classList.toggle("expiring", left < 300);
-    if (!left) stopCountdown(id);
-  };
-  tick();
-  timers[id] = setInterval(tick, 1000);
-}
-
-function stopCountdown(id) {
-  clearInterval(timers[id]);
-  delete timers[id];
-}
-
 /* ------------------------------------------------------------- panels */
 
 function showCropWork(open) {
   $("#operator-queue").hidden = open;
   $("#crop-view").hidden = !open;
-  if (!open) stopCountdown("crop-lock");
-}
-
-function showReviewWork(open) {
-  $("#qa-queue").hidden = open;
-  $("#review-view").hidden = !open;
-  if (!open) stopCountdown("review-lock");
+  if (!open) releaseLock("crop");
 }
 
 export async function enterCrop() {
@@ -111,16 +70,25 @@ export async function enterCrop() {
   if (!state.programme) await loadProviders();
 }
 
-export async function enterReview() {
-  await loadLookups();
-}
-
-export function resetWork() {
+function closeProgramme() {
   destroyCards();
   state.programme = null;
-  state.review = null;
   showCropWork(false);
-  showReviewWork(false);
+}
+
+/* Every programme the page works on put down (logging out, releasing one's locks). */
+export function resetWork() {
+  closeProgramme();
+  resetReview();
+}
+
+/* The lock was lost (another user took the programme over, or it was released):
+ * the work stops, and the alert region says why. */
+function lockLost(words) {
+  closeProgramme();
+  $("#crop-lost").textContent = words;
+  say("");
+  loadProviders();
 }
 
 /* ---------------------------------------------------------------- boxes */
@@ -204,11 +172,12 @@ async function claim(event) {
 
 async function openProgramme(programme) {
   destroyCards();
+  $("#crop-lost").textContent = "";
   state.programme = programme;
   $("#crop-title").textContent =
     `${programme.ProgramId} · ${programme.ProgramTitle || ""} · ${programme.ProviderName}`;
   showCropWork(true);
-  startCountdown("crop-lock");
+  holdLock("crop", $("#crop-lock"), programme, lockLost);
   await Promise.all(programme.Images.map((image) => addCard(image)));
   setActive(0, false);
 }
@@ -282,6 +251,7 @@ async function addCard(image) {
   $(".image-title", node).textContent =
     `Image ${image.ImageId} · ${image.ImageType || "type unknown"} · ` +
     `${image.Width ?? "?"}x${image.Height ?? "?"}`;
+  showSentBack($(".sent-back", node), image, "Sent back by");
   const radios = node.querySelectorAll(".decision input[type=radio]");
   const reason = $(".reject-reason", node);
   fillReasons(reason);
@@ -572,7 +542,7 @@ async function saveCrops() {
       },
     });
     const saved = state.programme.ProgramId;
-    resetWork();
+    closeProgramme();
     say(`${answer.Message}: ${saved}. Claim the next programme when ready.`, "ok");
     await loadProviders();
   });
@@ -588,89 +558,11 @@ async function releaseProgramme() {
       })}`,
     );
     const released = state.programme.ProgramId;
-    resetWork();
+    closeProgramme();
     say(`${released} is back in the queue.`, "ok");
     await loadProviders();
   });
 }
-
-/* -------------------------------------------------------------- review */
-
-function dataUrl(base64) {
-  const type = base64.startsWith("/9j/") ? "image/jpeg" : "image/png";
-  return `data:${type};base64,${base64}`;
-}
-
-async function claimReview(event) {
-  event.preventDefault();
-  await busy(
-    $("#review"),
-    async () => {
-    const answer = await api(
-      `/image/GetCroppedImageInfo?${query({
-        programId: $("#review-program").value.trim(),
-        user: state.session.userId,
-      })}`,
-    );
-    if (!answer.Data) {
-      say(answer.Message || "No images pending", "ok");
-      return;
-    }
-    openReview(answer.Data);
-    say(`Reviewing ${answer.Data.ProgramId}.`, "ok");
-    },
-    $("#review-error"),
-  );
-}
-
-function openReview(programme) {
-  state.review = programme;
-  $("#review-title").textContent =
-    `${programme.ProgramId} · ${programme.ProgramTitle || ""} · ${programme.ProviderName}`;
-  const root = $("#review-images");
-  root.replaceChildren();
-  for (const image of programme.Images) {
-    const card = document.createElement("article");
-    card.className = "card";
-    card.dataset.imageId = image.ImageId;
-    const head = document.createElement("header");
-    head.className = "card-head";
-    const heading = document.createElement("h3");
-    heading.textContent = `Image ${image.ImageId} · ${image.Width}x${image.Height}`;
-    head.append(heading);
-    const list = document.createElement("div");
-    list.className = "renditions";
-    for (const rendition of image.Renditions) {
-      const figure = document.createElement("figure");
-      figure.className = "rendition";
-      const img = document.createElement("img");
-      img.alt = rendition.AspectRatio;
-      img.src = rendition.ImageBase64 ? dataUrl(rendition.ImageBase64) : rendition.Url;
-      const caption = document.createElement("figcaption");
-      caption.textContent =
-        `${rendition.AspectRatio}: ${rendition.Width}x${rendition.Height} ` +
-        `at (${rendition.X}, ${rendition.Y})`;
-      figure.append(img, caption);
-      list.append(figure);
-    }
-    card.append(head, list);
-    root.append(card);
-  }
-  showReviewWork(true);
-  startCountdown("review-lock");
-}
-
-async function decide(button, status, withReason) {
-  await busy(button, async () => {
-    const params = { programId: state.review.ProgramId, status, currentState: 0 };
-    if (withReason) params.rejectReasonId = $("#review-reason").value;
-    const answer = await api(`/image/UpdateStatus?${query(params)}`);
-    const done = state.review.ProgramId;
-    resetWork();
-    say(`${answer.Message}: ${done}.`, "ok");
-  });
-}
-
 
 /* ---------------------------------------------------------------- keys */
 
@@ -792,14 +684,6 @@ function cropKeys(event) {
   return true;
 }
 
-function reviewKeys(event) {
-  if (event.ctrlKey || event.metaKey || event.altKey) return false;
-  const button = { a: "#approve", b: "#send-back", x: "#reject" }[event.key.toLowerCase()];
-  if (!button) return false;
-  $(button).click();
-  return true;
-}
-
 function onKey(event) {
   if (event.defaultPrevented || typing(event.target) || $("#key-help").open) return;
   if (event.key === "?") {
@@ -820,12 +704,8 @@ function onKey(event) {
 export function initCrop() {
   $("#claim-form").addEventListener("submit", claim);
   $("#providers-refresh").addEventListener("click", loadProviders);
-  $("#review-form").addEventListener("submit", claimReview);
   $("#save").addEventListener("click", saveCrops);
   $("#release-programme").addEventListener("click", releaseProgramme);
-  $("#approve").addEventListener("click", (e) => decide(e.currentTarget, 3, false));
-  $("#send-back").addEventListener("click", (e) => decide(e.currentTarget, 1, true));
-  $("#reject").addEventListener("click", (e) => decide(e.currentTarget, 4, true));
   $("#images").addEventListener("focusin", (event) => {
     const index = state.cards.findIndex((c) => c.node.contains(event.target));
     if (index >= 0 && index !== state.active) setActive(index, false);

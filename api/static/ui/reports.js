@@ -1,10 +1,9 @@
 /* The Reports view: /report/CroppedImageReport with every filter of the contract
- * (dates, provider, user), paged, and "Download XLSX": the same filters sent to
- * /report/CroppedImageReportDownLoad, so the workbook holds exactly the rows shown
- * (all pages of them). The download is fetched with the token and saved from a
- * blob: a plain link could not carry the Authorization header. */
+ * (dates, provider, user) and the status (beyond it), paged, and "Download XLSX":
+ * the same filters sent to /report/CroppedImageReportDownLoad, so the workbook holds
+ * exactly the rows shown (all pages of them). */
 
-import { $, api, busy, errorWords, fillTable, query, request, showPager, state } from "./core.js";
+import { $, api, busy, downloadFile, fillTable, query, showPager, state } from "./core.js";
 
 const STATUS = { 1: "1: cropping", 2: "2: QA", 3: "3: completed", 4: "4: rejected" };
 let loaded = false;
@@ -15,6 +14,7 @@ function filters() {
     toDate: $("#report-to").value || undefined,
     providerName: $("#report-provider").value.trim() || undefined,
     userId: $("#report-user").value || undefined,
+    status: $("#report-status").value || undefined,
   };
 }
 
@@ -49,33 +49,14 @@ async function show(pageNumber = 1) {
   );
 }
 
-async function download() {
-  await busy(
+function download() {
+  return busy(
     $("#report-download"),
-    async () => {
-      const response = await request(
+    () =>
+      downloadFile(
         `/report/CroppedImageReportDownLoad?${query(filters())}`,
-      );
-      if (!response.ok) {
-        let message = "";
-        try {
-          message = (await response.json()).Message;
-        } catch (error) {
-          /* not JSON */
-        }
-        throw new Error(errorWords(response.status, message));
-      }
-      const disposition = response.headers.get("Content-Disposition") || "";
-      const name = /filename="([^"]+)"/.exec(disposition)?.[1] || "CroppedImageReport.xlsx";
-      const url = URL.createObjectURL(await response.blob());
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = name;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    },
+        "CroppedImageReport.xlsx",
+      ),
     $("#report-error"),
   );
 }
