@@ -49,6 +49,7 @@ from bench.common import (
     api_server,
     create_users,
     fmt,
+    freeze_load_client,
     log,
     login,
     machine_info,
@@ -314,6 +315,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         config = write_config(work, url)
         with api_server(url, config, WORKERS, work / "api.log") as server:
             tokens = [(uid, login(server.base_url, email)) for uid, email in operators]
+            freeze_load_client()  # its own pauses are not the server's (see there)
             http_steps = climb(
                 "HTTP",
                 rates,
