@@ -9,8 +9,12 @@ its images with ``POST /image/SaveCropedImages`` (``smartcrop api --workers 2``)
 The baseline is the same arrivals as bare SQL: a ``FOR UPDATE SKIP LOCKED`` claim,
 then the renditions and the move (``bench.claims``'s statements), one connection
 per operator. Rates step up until the claim p99 passes 50 ms, an arrival was not
-served, or more than 1% of arrivals started late (below). A warm-up of 2 s at the
-first rate (connections, caches, plans) is not counted.
+served, or more than 1% of arrivals started late (below). Every operator's HTTP
+client or SQL connection is made before the load, and a warm-up at the first rate
+lasts until every operator has claimed (``warm_up_seconds``: 2 s at least); it is
+not counted. (Made lazily, inside the first step, a client cost 20 ms of the load
+client's CPU each, ~28 of them in a row: that, not the server, decided the first
+step's p99.)
 
 Latency is measured from the moment the claim is sent; ``late`` counts arrivals the
 load client itself started more than 20 ms after their time (then the client, not
@@ -22,6 +26,7 @@ the server, is the limit, and the step does not count as sustained).
 from __future__ import annotations
 
 import argparse
+import gc
 import queue
 import random
 import sys
@@ -44,6 +49,7 @@ from bench.claims import (
 )
 from bench.common import (
     BenchDatabase,
+    RunQueue,
     Target,
     all_met,
     api_server,
@@ -81,6 +87,8 @@ class Step:
     errors: list[str] = field(default_factory=list)
     late: int = 0
     arrivals: int = 0
+    # The machine's run queue during the step (bench.common.RunQueue).
+    run_queue: dict[str, float] | None = None
 
     @property
     def achieved(self) -> float:
@@ -116,6 +124,7 @@ class Step:
             "errors": len(self.errors),
             "error_samples": self.errors[:3],
             "sustained": self.sustained(),
+            "run_queue": self.run_queue,
         }
 
 
@@ -153,7 +162,7 @@ def open_loop(
     start = time.perf_counter()
     due = start
     limit = int(rate * seconds * 2) + 10
-    with ThreadPoolExecutor(max_workers=len(operators)) as pool:
+    with RunQueue() as run_queue, ThreadPoolExecutor(len(operators)) as pool:
         while step.arrivals < limit:
             due += rng.expovariate(rate)
             if due - start > seconds:
@@ -165,23 +174,33 @@ def open_loop(
             pool.submit(arrival, due)
     # The window the arrivals were offered in (the pool drains after it).
     step.seconds = seconds
+    step.run_queue = run_queue.summary()
     return step
 
 
-def http_cycle(base_url: str, provider: str, png: str):
+def warm_up_seconds(rate: float, operators: int) -> float:
+    """Long enough at ``rate`` for 1.5 arrivals per operator (idle operators are
+    taken in turn, so each has claimed before the counted steps): 2 s at least."""
+    return max(2.0, 1.5 * operators / rate)
+
+
+def http_cycle(base_url: str, provider: str, png: str, operators: list[Any]):
     import httpx  # noqa: PLC0415
 
-    clients: dict[int, httpx.Client] = {}
+    # One client per operator, made now: each costs about 20 ms of CPU (its SSL
+    # context), which inside a step would hold up every claim in flight.
+    clients = {
+        user_id: httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        for user_id, token in operators
+    }
 
     def cycle(op: tuple[int, str], step: Step, lock: threading.Lock) -> None:
-        user_id, token = op
-        client = clients.get(user_id)
-        if client is None:
-            client = clients[user_id] = httpx.Client(
-                base_url=base_url,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
-            )
+        user_id, _ = op
+        client = clients[user_id]
         start = time.perf_counter()
         response = client.get(
             "/image/GetImageInfo",
@@ -212,16 +231,15 @@ def http_cycle(base_url: str, provider: str, png: str):
     return cycle, close
 
 
-def sql_cycle(db_url: str, provider: str):
+def sql_cycle(db_url: str, provider: str, operators: list[int]):
     import psycopg  # noqa: PLC0415
 
     libpq = BenchDatabase.libpq(db_url)
-    conns: dict[int, psycopg.Connection] = {}
+    # One connection per operator, made now (as the HTTP side's clients are).
+    conns = {user_id: psycopg.connect(libpq) for user_id in operators}
 
     def cycle(user_id: int, step: Step, lock: threading.Lock) -> None:
-        conn = conns.get(user_id)
-        if conn is None:
-            conn = conns[user_id] = psycopg.connect(libpq)
+        conn = conns[user_id]
         start = time.perf_counter()
         with conn.transaction():
             rows = conn.execute(
@@ -272,16 +290,21 @@ def climb(
     make: Callable[[], tuple[Callable[..., None], Callable[[], None]]],
 ) -> list[Step]:
     steps: list[Step] = []
+    # The previous climb's garbage (48 HTTP clients, each with an SSL context, in
+    # reference cycles: about 40 ms of CPU to free) goes now, not during a step.
+    gc.collect()
     cycle, close = make()
     try:
         # Warm-up, not counted: connections, caches and plans of every operator.
-        open_loop(rates[0], 2.0, seed - 1, operators, cycle)
+        warm_up = warm_up_seconds(rates[0], len(operators))
+        open_loop(rates[0], warm_up, seed - 1, operators, cycle)
         for i, rate in enumerate(rates):
             step = open_loop(rate, seconds, seed + i, operators, cycle)
             steps.append(step)
             log(
                 f"{NAME}: {name} {rate:g}/s -> {step.achieved:.1f}/s, claim p99 "
                 f"{fmt(step.p99_ms())} ms, late {step.late}, errors {len(step.errors)}"
+                f", run queue {(step.run_queue or {}).get('mean')}"
             )
             if not step.sustained() and len(steps) >= 2:
                 break  # past capacity (two steps always run, so smoke runs both)
@@ -299,11 +322,13 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     )
     seconds = args.seconds or (1.5 if args.smoke else 8.0)
     work = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
-    programmes = int(sum(rates) * seconds * 1.5) + 50 + int(rates[0] * 2 * 1.5)
+    count = 8 if args.smoke else OPERATORS
+    warm_up = warm_up_seconds(rates[0], count)
+    programmes = int(sum(rates) * seconds * 1.5) + 50 + int(rates[0] * warm_up * 1.5)
     with BenchDatabase() as db:
         machine = machine_info(db.server_version())
         url = db.fresh()
-        operators = create_users(url, "operator", 8 if args.smoke else OPERATORS, "op")
+        operators = create_users(url, "operator", count, "op")
         for provider in ("HTTP", "SQL"):
             seed_work_items(
                 url,
@@ -322,7 +347,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                 seconds,
                 args.seed,
                 tokens,
-                lambda: http_cycle(server.base_url, "HTTP", tiny_png()),
+                lambda: http_cycle(server.base_url, "HTTP", tiny_png(), tokens),
             )
         sql_steps = climb(
             "SQL",
@@ -330,18 +355,27 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             seconds,
             args.seed,
             [uid for uid, _ in operators],
-            lambda: sql_cycle(url, "SQL"),
+            lambda: sql_cycle(url, "SQL", [uid for uid, _ in operators]),
         )
     project, baseline = capacity(http_steps), capacity(sql_steps)
     targets = [Target("capacity over HTTP", project, TARGET_RATE, "min", "/s")]
-    table = [("arrivals/s", "HTTP: done/s, claim p99", "SQL: done/s, claim p99")]
+    table = [
+        (
+            "arrivals/s",
+            "HTTP: done/s, claim p99, run queue",
+            "SQL: done/s, claim p99, run queue",
+        )
+    ]
     for i, rate in enumerate(rates[: max(len(http_steps), len(sql_steps))]):
         cells = []
         for steps in (http_steps, sql_steps):
             if i < len(steps):
                 s = steps[i]
                 mark = "" if s.sustained() else " (not sustained)"
-                cells.append(f"{s.achieved:.1f}, {fmt(s.p99_ms())} ms{mark}")
+                queue = (s.run_queue or {}).get("mean")
+                cells.append(
+                    f"{s.achieved:.1f}, {fmt(s.p99_ms())} ms{mark}, {fmt(queue)}"
+                )
             else:
                 cells.append("-")
         table.append((f"{rate:g}", *cells))
@@ -373,7 +407,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         "note": (
             f"{seconds:g} s per rate, {len(operators)} operators, 2 images per "
             "programme, one 8x8 PNG per image; the load client runs on the same 2 "
-            "cores as the API and PostgreSQL. Ratio: SQL capacity over HTTP "
+            "cores as the API and PostgreSQL. Run queue: the machine's runnable "
+            "threads during the step (mean of /proc/stat's procs_running every 50 "
+            "ms; this benchmark's own included), the sign of other work on the "
+            "machine. Ratio: SQL capacity over HTTP "
             "capacity (a capacity below the lowest rate tried counts as half of it)."
         ),
     }
