@@ -98,9 +98,15 @@ class Server:
 
 
 def api_server(
-    db_url: str, config: Path, workers: int, log_path: Path, port: int | None = None
+    db_url: str,
+    config: Path,
+    workers: int,
+    log_path: Path,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Server:
-    """``smartcrop api --workers N`` on loopback (what the README runs)."""
+    """``smartcrop api --workers N`` on loopback (what the README runs); ``extra_env``
+    is added to its environment (``bench.claims_gc``'s knob and probe)."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -108,6 +114,7 @@ def api_server(
         "SMARTCROP_CONFIG": str(config),
         # Every worker must sign with the same key; a fixed throw-away one here.
         "SMARTCROP_SERVICE__AUTH__JWT_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
+        **(extra_env or {}),
     }
     command = [sys.executable, "-m", "smartcrop_cli", "api", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]

@@ -79,6 +79,17 @@ def extra_claims_capacity(payload: dict) -> None:
         assert all(step["arrivals"] > 0 and step["errors"] == 0 for step in steps)
 
 
+def extra_claims_gc(payload: dict) -> None:
+    for side in ("project", "baseline"):
+        (only,) = payload[side]["runs"]
+        assert len(only["steps"]) == 2, only
+        assert all(
+            step["arrivals"] > 0 and step["errors"] == 0 for step in only["steps"]
+        )
+    assert payload["project"]["runs"][0]["arm"] == "freeze"
+    assert payload["baseline"]["runs"][0]["arm"] == "no freeze"
+
+
 def extra_scale(payload: dict) -> None:
     operations = payload["project"]["operations"]
     for name in ("claim", "save", "release", "Totals", "ProviderList"):
@@ -108,6 +119,7 @@ def extra_team_stats(payload: dict) -> None:
         ("export", extra_export),
         ("api_read", extra_api_read),
         ("claims_capacity", extra_claims_capacity),
+        ("claims_gc", extra_claims_gc),
         ("scale", extra_scale),
         ("team_stats", extra_team_stats),
     ],
