@@ -23,7 +23,7 @@ pytest_plugins = [
     "tests.support.pipelines",
     "tests.support.api",
     "tests.support.dagster_web",
-    "tests.support.recording_server",
+    "tests.support.image_server",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

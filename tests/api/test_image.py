@@ -17,16 +17,9 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from smartcrop.identity.tokens import issue_token
 from smartcrop.workflow.qa_routing import bucket_of
-from tests.api.workflow_support import (
-    client_for,
-    live_server,
-    rendition,
-    save_body,
-    standard_renditions,
-)
-from tests.support.recording_server import allowing
+from tests.support.image_server import allowing, png, serve
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
-from tests.workflow.factory import (
+from tests.support.work_items import (
     add_item,
     add_rendition,
     add_user,
@@ -37,7 +30,13 @@ from tests.workflow.factory import (
     snapshot,
     states,
 )
-from tests.workflow.image_server import png_bytes, serve_files
+from tests.support.workflow_api import (
+    client_for,
+    live_server,
+    rendition,
+    save_body,
+    standard_renditions,
+)
 
 PROGRAMME_KEYS = {"ProgramId", "ProviderName", "ProgramTitle", "Images"}
 IMAGE_KEYS = {
@@ -791,7 +790,7 @@ def test_source_sizes_are_read_on_claim_and_a_dead_url_is_a_400(
     token_for, engine: Engine, settings_for, db_url: str
 ) -> None:
     op, op_h = token_for("operator")
-    with serve_files({"/poster.png": png_bytes(800, 1200)}) as (base, _):
+    with serve({"/poster.png": png(800, 1200)}) as (base, _):
         # The loopback server is allowed by the fetch policy (refused by default:
         # tests/security/test_ssrf.py).
         fetch = {"image_fetch": {"allowed_hosts": allowing(base)}}

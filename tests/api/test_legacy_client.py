@@ -16,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from tests.api.workflow_support import live_server, rendition
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item, engine_for
+from tests.support.workflow_api import live_server, rendition
 
 PASSWORD = "a long enough passphrase"
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from tests.api.test_image import claim, data, qa_claim, refused
-from tests.workflow.factory import add_item, age_locks, engine_for, states
+from tests.support.work_items import add_item, age_locks, engine_for, states
 
 TIMEOUT = timedelta(minutes=30)  # the settings' default lock_timeout_minutes
 

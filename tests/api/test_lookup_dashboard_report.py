@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
 from smartcrop.reporting import REPORT_HEADER
-from tests.api.workflow_support import rendition, save_body, standard_renditions
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item, engine_for
+from tests.support.workflow_api import rendition, save_body, standard_renditions
 
 
 @pytest.fixture

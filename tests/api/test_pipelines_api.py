@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from sqlalchemy import make_url
 
 from api.app import create_app
-from tests.exports.helpers import add_image, query
-from tests.ingest.helpers import EXPECTED, SAMPLES, work_item_count
+from tests.support.export_setup import add_image, query
+from tests.support.manifest_samples import EXPECTED, SAMPLES, work_item_count
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY, free_port
 
 GOOD = ["EMAIL_20261120.xlsx", "TMDB_20261120.xlsx"]

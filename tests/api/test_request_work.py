@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
-from tests.api.workflow_support import save_body, standard_renditions
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item, engine_for
+from tests.support.workflow_api import save_body, standard_renditions
 
 # Statements per request, counted through the app's engine (pool pings, BEGIN and
 # COMMIT are not statements here): the user check, the caller's held programme, the

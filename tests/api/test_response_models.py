@@ -27,8 +27,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
 from api.envelope import EmptyEnvelope
-from tests.api.workflow_support import save_body, standard_renditions
-from tests.workflow.factory import add_item, add_rendition, engine_for
+from tests.support.work_items import add_item, add_rendition, engine_for
+from tests.support.workflow_api import save_body, standard_renditions
 
 PROGRAMME = "SH012345670000"
 

@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 
 from smartcrop.db import get_engine
 from smartcrop.exports import dumps
-from tests.api.workflow_support import client_for, save_body
-from tests.workflow.factory import add_item, add_rendition, engine_for, snapshot
+from tests.support.work_items import add_item, add_rendition, engine_for, snapshot
+from tests.support.workflow_api import client_for, save_body
 
 COMMENT = '=HYPERLINK("https://evil.example.com","The 16x9 cuts the title off")'
 OTHER = 7  # reject reason "Other"

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, text
 
 from smartcrop.reporting import TEAM_STATS_HEADER
 from tests.api.test_image import data, refused
-from tests.api.workflow_support import save_body, standard_renditions
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item, engine_for
+from tests.support.workflow_api import save_body, standard_renditions
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MOVES = {  # action -> (from status, from state, to status, to state)

@@ -42,11 +42,11 @@ from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 
 from smartcrop.db import libpq_url
 from smartcrop.exports.manifest import EXPORT_LOCK_KEY
-from tests.api.workflow_support import rendition, save_body
-from tests.exports.helpers import base_config, merge, query
-from tests.ingest.helpers import EXPECTED, SAMPLES, upload_rows
+from tests.support.export_setup import base_config, merge, query
+from tests.support.manifest_samples import EXPECTED, SAMPLES, upload_rows
 from tests.support.postgres import PostgresServer
 from tests.support.topology import Topology, production_topology, wait_for
+from tests.support.workflow_api import rendition, save_body
 
 JWT_SECRET = "one signing secret for every API process of the topology test, 48+"
 MANIFEST = "EMAIL_20261120.xlsx"

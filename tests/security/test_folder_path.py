@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest.helpers import query
-from tests.reliability import corpus
+from tests.support import corpus
+from tests.support.manifest_samples import query
 
 ATTACKS = [
     "%2e%2e",  # taken literally: a folder named "%2e%2e" that does not exist

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from smartcrop.identity.tokens import issue_token, signing_secret
-from tests.security.routes import (
+from tests.support.api import DEFAULT_PASSWORD, login
+from tests.support.route_roles import (
     NO_ENVELOPE,
     OPEN_PATHS,
     PUBLIC,
@@ -25,7 +26,6 @@ from tests.security.routes import (
     api_endpoints,
     other_routes,
 )
-from tests.support.api import DEFAULT_PASSWORD, login
 
 # Side effects on admin: these start Dagster jobs (tests/api/test_pipelines_api.py).
 RUNS_A_JOB = frozenset(

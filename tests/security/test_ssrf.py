@@ -31,20 +31,21 @@ from smartcrop.suggest.fetch import fetch_image
 from smartcrop.workflow.claims import claim_operator_programme
 from smartcrop.workflow.sources import SourceImageError, read_image_size
 from smartcrop_cli.services import ALLOWED_HOSTS_ENV, allow_own_api
-from tests.ingest.helpers import query
-from tests.manifests.workbooks import PRESS_HEADERS, press_row, write_xlsx
-from tests.support.recording_server import (
+from tests.support.image_server import (
     PNG_SIZE,
-    RecordingServer,
-    recording_server,
+    SMALL_PNG,
+    ImageServer,
     redirect,
+    serve,
 )
-from tests.workflow.factory import add_item, add_user, engine_for, sessions
+from tests.support.manifest_samples import query
+from tests.support.work_items import add_item, add_user, engine_for, sessions
+from tests.support.workbooks import PRESS_HEADERS, press_row, write_xlsx
 
 METADATA = "http://169.254.169.254/latest/meta-data/"
 
 
-def hostile(server: RecordingServer) -> dict[str, tuple[str, str]]:
+def hostile(server: ImageServer) -> dict[str, tuple[str, str]]:
     """name -> (URL, words of the refusal)."""
     port = server.port
     return {
@@ -129,7 +130,7 @@ def test_each_redirect_is_checked_and_at_most_three_are_followed(recorder) -> No
         "/3": redirect("/4"),
         "/4": redirect("/image.png"),
     }
-    with recording_server(hops) as front:
+    with serve(hops, default=SMALL_PNG) as front:
         # The front server is allowed; the recorder (another port) is not.
         policy = FetchPolicy.of([front.host_port])
         for path, words in (
@@ -207,7 +208,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(
     server_tls, client_tls = _certificate(tmp_path, "localhost")
     names: list[str | None] = []
     server_tls.sni_callback = lambda sock, name, ctx: names.append(name)
-    with recording_server(tls=server_tls) as server:
+    with serve(default=SMALL_PNG, tls=server_tls) as server:
         url = f"https://localhost:{server.port}/tls.png"
         policy = FetchPolicy.of([f"localhost:{server.port}"])
         # The certificate names localhost only, not 127.0.0.1: verified against the
@@ -272,7 +273,9 @@ def test_the_suggestion_asset_records_each_refusal_and_sends_nothing(
     pipeline, recorder
 ) -> None:
     cases = hostile(recorder)
-    with recording_server({"/hop": redirect(f"{recorder.base}/secret")}) as front:
+    with serve(
+        {"/hop": redirect(f"{recorder.base}/secret")}, default=SMALL_PNG
+    ) as front:
         pipeline.configure(
             smartcrop_service={"image_fetch": {"allowed_hosts": [front.host_port]}}
         )

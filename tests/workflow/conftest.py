@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from tests.workflow.factory import engine_for
+from tests.support.work_items import engine_for
 
 
 @pytest.fixture

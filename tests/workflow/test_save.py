@@ -17,7 +17,7 @@ from smartcrop.workflow.save import (
     save_crops,
 )
 from smartcrop.workflow.status_updates import update_status
-from tests.workflow.factory import (
+from tests.support.work_items import (
     add_item,
     add_rendition,
     add_user,

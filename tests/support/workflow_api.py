@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.workflow.factory import image_b64
+from tests.support.work_items import image_b64
 
 
 @contextmanager

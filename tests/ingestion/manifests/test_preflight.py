@@ -16,7 +16,7 @@ from smartcrop.ingestion.manifests import (
     open_manifest,
     preflight,
 )
-from tests.manifests.workbooks import (
+from tests.support.workbooks import (
     PRESS_HEADERS,
     press_row,
     rewrite_sheet_xml,
@@ -99,7 +99,7 @@ def test_a_sheet_beyond_the_cell_limit_is_refused(
 ) -> None:
     # Stand-in for a sheet of over 5,000,000 cells, too slow to build in a unit test:
     # the limit is lowered around a small table instead (the real limit meets a
-    # value in XFD1048576 in tests/manifests/test_reader.py).
+    # value in XFD1048576 in tests/ingestion/manifests/test_reader.py).
     monkeypatch.setattr(preflight, "MAX_SHEET_CELLS", 47)  # the table is 4 x 12 = 48
     with pytest.raises(ManifestError) as caught:
         open_manifest(table, NBCU)

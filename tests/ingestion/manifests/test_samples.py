@@ -16,7 +16,7 @@ from smartcrop.ingestion.manifests import (
     require_provider,
 )
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "manifests"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "manifests"
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from smartcrop.db.migrate import alembic_config
 from smartcrop.errors import Conflict
 from smartcrop.reporting import counts, cropped_report
 from smartcrop.workflow import states
-from tests.workflow.factory import add_item, add_user
+from tests.support.work_items import add_item, add_user
 
 M0004 = importlib.import_module(
     "smartcrop.migrations.versions.0004_counts_kept_with_the_moves"
@@ -370,7 +370,7 @@ def test_recount_rebuilds_counts_left_behind_by_a_bulk_load(engine: Engine) -> N
 
 
 def test_smartcrop_recount_command(db_url: str, tmp_path) -> None:
-    from tests.test_cli import run
+    from tests.support.cli import run
 
     result = run(["recount"], {"DATABASE__URL": db_url}, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -438,7 +438,7 @@ def test_migration_up_down_up_with_data_keeps_every_answer(
 
 @pytest.fixture
 def engine(db_url: str):
-    from tests.workflow.factory import engine_for
+    from tests.support.work_items import engine_for
 
     with engine_for(db_url) as engine:
         yield engine

@@ -24,7 +24,7 @@ import yaml
 
 from tests.support.s3_server import free_port
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SMARTCROP = [sys.executable, "-m", "smartcrop_cli"]
 # `HH:MM:SS name | text`, the name padded to the longest.
 PREFIXED = re.compile(r"^\d\d:\d\d:\d\d (?P<name>[a-z-]+) +\| ")
@@ -181,7 +181,7 @@ def _the_api_fetches_its_own_demo_images_and_no_other_loopback(
     from sqlalchemy.orm import Session  # noqa: PLC0415
 
     from smartcrop.identity.users import create_user  # noqa: PLC0415
-    from tests.workflow.factory import add_item, engine_for  # noqa: PLC0415
+    from tests.support.work_items import add_item, engine_for  # noqa: PLC0415
 
     api = f"http://127.0.0.1:{api_port}"
     with engine_for(db_url) as engine:

@@ -1,4 +1,5 @@
-"""Shared helpers for the ingestion tests."""
+"""The sample manifests (samples/manifests), what ingesting them must leave, and a
+quick SQL query for any test that reads the database back."""
 
 from __future__ import annotations
 

@@ -203,7 +203,7 @@ def test_example_config_is_valid_and_documents_every_key(
 ) -> None:
     from smartcrop.settings import Settings
 
-    example = Path(__file__).resolve().parent.parent / "config.example.yml"
+    example = Path(__file__).resolve().parents[2] / "config.example.yml"
     monkeypatch.setenv("SMARTCROP_CONFIG", str(example))
     load_settings()
     text = example.read_text()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from urllib.parse import unquote
@@ -16,19 +13,7 @@ from argon2 import PasswordHasher
 
 from smartcrop.db import libpq_url
 from smartcrop.errors import SmartcropError
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# `python -m smartcrop_cli` from this checkout: the `smartcrop` script of the venv
-# runs whichever checkout was installed (editable), which may be another work tree.
-SMARTCROP = [sys.executable, "-m", "smartcrop_cli"]
-
-
-def cli_env(env: dict[str, str]) -> dict[str, str]:
-    """The environment for the command: this checkout first on the import path."""
-    path = os.pathsep.join(
-        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p
-    )
-    return {**os.environ, "PYTHONPATH": path, **env}
+from tests.support.cli import REPO_ROOT, run
 
 
 def _head_revision() -> str:
@@ -39,18 +24,6 @@ def _head_revision() -> str:
     return ScriptDirectory.from_config(
         alembic_config("postgresql://")
     ).get_current_head()
-
-
-def run(args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None):
-    return subprocess.run(
-        [*SMARTCROP, *args],
-        env=cli_env(env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-    )
 
 
 def test_create_admin_stores_a_slow_hash_never_the_password(

@@ -4,8 +4,8 @@ definition, on random writes of every kind the application makes.
 The day summaries count renditions whatever their work item's status, so a filtered
 page is counted and read from the renditions (``_filtered_page_query``); here every
 page of every size is compared with the plain definition: the rows of
-``fncroppedimagereports`` with the status as a WHERE (tests/db/test_counts.py does
-the same for the unfiltered report, placed from the summaries).
+``fncroppedimagereports`` with the status as a WHERE (tests/reporting/test_counts.py
+does the same for the unfiltered report, placed from the summaries).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from smartcrop import reporting
 from smartcrop.reporting import cropped_report
-from tests.db.test_counts import PROVIDERS, TODAY, World
-from tests.workflow.factory import add_item, add_user, engine_for
+from tests.reporting.test_counts import PROVIDERS, TODAY, World
+from tests.support.work_items import add_item, add_user, engine_for
 
 
 def full_report(

@@ -18,7 +18,7 @@ from smartcrop.ingestion.manifests import (
     detect_provider,
     open_manifest,
 )
-from tests.manifests.workbooks import PRESS_HEADERS, press_row, write_xlsx
+from tests.support.workbooks import PRESS_HEADERS, press_row, write_xlsx
 
 NBCU = detect_provider("NBCU_x.xlsx", DEFAULT_PROVIDER_FILE_TYPE)
 TMDB = detect_provider("TMDB_x.xlsx", DEFAULT_PROVIDER_FILE_TYPE)

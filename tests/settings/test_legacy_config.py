@@ -1,7 +1,7 @@
 """A legacy config file loads as it is (issue 14, item 5).
 
-tests/config.legacy.yml holds every key of the legacy description. It loads; the keys
-SmartCrop no longer needs are named once each in a WARNING; the selected
+tests/settings/config.legacy.yml holds every key of the legacy description. It loads;
+the keys SmartCrop no longer needs are named once each in a WARNING; the selected
 ``processing_middleware.middleware`` entry is the staging folder that ``run-local``
 and the local sensor read; ``PROCESSING_MIDDLEWARE`` selects another entry; every
 ``aws_config.service_accounts[]`` entry is read; a misspelt key is still an error.
@@ -27,7 +27,7 @@ from smartcrop.settings import legacy as legacy_keys
 from smartcrop.transfer.s3 import make_s3_client
 
 LEGACY_FILE = Path(__file__).parent / "config.legacy.yml"
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "manifests"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "manifests"
 NO_WEBSERVER = "http://127.0.0.1:9/graphql"
 
 # Every key of the legacy description (contract section 8 and issue 14): "[]" stands
