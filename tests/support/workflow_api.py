@@ -1,4 +1,5 @@
-"""Helpers of the workflow API tests: another app on the same database, a real server.
+"""Helpers of the workflow API tests: another app on the same database, a real server,
+claim calls and the envelope of an answer.
 
 Tokens from ``token_for`` work on every app built here: they share the test's
 settings folder, hence its signing secret.
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -89,3 +91,34 @@ def save_body(
             for image_id, status, reason, renditions in images
         ],
     }
+
+
+def claim(client: TestClient, headers: dict, user: int, provider: str = "NBCU"):
+    return client.get(
+        "/image/GetImageInfo",
+        params={"providerName": provider, "user": user},
+        headers=headers,
+    )
+
+
+def qa_claim(client: TestClient, headers: dict, user: int, program_id: str = ""):
+    return client.get(
+        "/image/GetCroppedImageInfo",
+        params={"programId": program_id, "user": user},
+        headers=headers,
+    )
+
+
+def data(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["IsSuccess"] is True and body["StatusCode"] == 200
+    return body["Data"]
+
+
+def refused(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["IsSuccess"] is False and body["StatusCode"] == status
+    assert body["Data"] is None
+    return body["Message"]
