@@ -12,12 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from smartcrop.workflow.qa_routing import bucket_of
-from tests.support.work_items import (
-    add_item,
-    audit_rows,
-    snapshot,
-    states,
-)
+from tests.support.work_items import add_item, audit_rows, snapshot, states
 from tests.support.workflow_api import (
     claim,
     data,

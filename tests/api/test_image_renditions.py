@@ -12,10 +12,7 @@ from sqlalchemy import Engine, text
 
 from tests.support.image_server import allowing, png, serve
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
-from tests.support.work_items import (
-    add_item,
-    snapshot,
-)
+from tests.support.work_items import add_item, snapshot
 from tests.support.workflow_api import (
     claim,
     client_for,
