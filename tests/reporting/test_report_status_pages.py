@@ -11,11 +11,9 @@ does the same for the unfiltered report, placed from the summaries).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
@@ -23,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from smartcrop import reporting
 from smartcrop.reporting import cropped_report
-from tests.reporting.test_counts import PROVIDERS, TODAY, World
-from tests.support.work_items import add_item, add_user, engine_for
+from tests.reporting.reference_counts import PROVIDERS, TODAY, World
+from tests.support.work_items import add_item
 
 
 def full_report(
@@ -103,14 +101,3 @@ def test_a_known_scenario_filtered_by_status(engine: Engine, users: list[int]) -
         ]
         assert sum(1 for n in per_status if n) >= 2, per_status  # a real filter
         assert_pages_agree(session, users)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with engine_for(db_url) as engine:
-        yield engine
-
-
-@pytest.fixture
-def users(engine: Engine) -> list[int]:
-    return [add_user(engine, "operator") for _ in range(3)]
