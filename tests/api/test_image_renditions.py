@@ -135,7 +135,7 @@ def test_source_sizes_are_read_on_claim_and_a_dead_url_is_a_400(
     op, op_h = token_for("operator")
     with serve({"/poster.png": png(800, 1200)}) as (base, _):
         # The loopback server is allowed by the fetch policy (refused by default:
-        # tests/security/test_ssrf.py).
+        # tests/security/test_ssrf_fetchers.py).
         fetch = {"image_fetch": {"allowed_hosts": allowing(base)}}
         settings = settings_for(db_url, smartcrop_service=fetch)
         with client_for(settings, db_url) as client:

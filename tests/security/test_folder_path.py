@@ -1,7 +1,8 @@
 """``POST /filewatcher/run-local?folder_path=``: the API never reads a path outside the
 staging root (contract 4.9), whatever the spelling, and hostile files in a legitimate
-folder end like they do through the sensor. tests/api/test_pipelines_api.py covers
-the plain cases ("..", "/etc", a linked folder); these are the tricky spellings."""
+folder end like they do through the sensor.
+tests/api/pipelines/test_ingestion_endpoints.py covers the plain cases ("..", "/etc", a
+linked folder); these are the tricky spellings."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def images():
 @pytest.fixture
 def api_settings(db_url: str, settings_for, images):
     """The app's settings, with the loopback image server allowed by the fetch policy
-    (the default refuses it: tests/security/test_ssrf.py)."""
+    (the default refuses it: tests/security/test_ssrf_fetchers.py)."""
     base, _, _ = images
     fetch = {"image_fetch": {"allowed_hosts": allowing(base)}}
     return settings_for(db_url, smartcrop_service=fetch)

@@ -34,7 +34,7 @@ def _stage_manifest(pipeline, name: str, rows: list[list]) -> None:
 
 def _allow(pipeline, *base_urls: str) -> None:
     """Allow the loopback image server in the fetch policy (the default refuses it:
-    tests/security/test_ssrf.py)."""
+    tests/security/test_ssrf_fetchers.py)."""
     pipeline.configure(
         smartcrop_service={"image_fetch": {"allowed_hosts": allowing(*base_urls)}}
     )

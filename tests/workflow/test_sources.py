@@ -15,8 +15,8 @@ from tests.support.work_items import add_item, add_user, sessions, states
 def test_the_size_is_read_from_the_header() -> None:
     big = png(1600, 900)
     with serve({"/a.png": big, "/junk": b"not an image"}) as (base, _):
-        # The loopback server is allowed (tests/security/test_ssrf.py checks that it
-        # is refused by default).
+        # The loopback server is allowed (tests/security/test_ssrf_policy.py checks
+        # that it is refused by default).
         policy = policy_allowing(base)
         assert read_image_size(f"{base}/a.png", policy=policy) == (1600, 900)
         # Only the header is needed: a cap far below the file's size still works.
