@@ -11,6 +11,9 @@ import pytest
 # Tests never read a developer's config.yml: each builds the settings it needs.
 os.environ["SMARTCROP_CONFIG"] = str(Path(__file__).parent / "config.test.yml")
 
+# The helpers in tests/support assert too: show their failures as in a test.
+pytest.register_assert_rewrite("tests.support")
+
 from tests.support.postgres import (  # noqa: E402
     PostgresServer,
     fresh_database,
@@ -23,7 +26,7 @@ pytest_plugins = [
     "tests.support.pipelines",
     "tests.support.api",
     "tests.support.dagster_web",
-    "tests.support.recording_server",
+    "tests.support.image_server",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -19,6 +19,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
+from sqlalchemy import Engine
+
+from tests.support.work_items import engine_for
 
 
 def _closed(schema: Any) -> Any:
@@ -123,3 +126,9 @@ def answers_as_documented(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(TestClient, "request", request)
     yield
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    with engine_for(db_url) as engine:
+        yield engine

@@ -16,16 +16,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from tests.api.workflow_support import live_server, rendition
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item
+from tests.support.workflow_api import live_server, rendition
 
 PASSWORD = "a long enough passphrase"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with engine_for(db_url) as engine:
-        yield engine
 
 
 @pytest.fixture

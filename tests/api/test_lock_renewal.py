@@ -4,23 +4,15 @@ The clock is moved by ageing the locks (``age_locks``), never by sleeping."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.api.test_image import claim, data, qa_claim, refused
-from tests.workflow.factory import add_item, age_locks, engine_for, states
+from tests.support.work_items import add_item, age_locks, states
+from tests.support.workflow_api import claim, data, qa_claim, refused
 
 TIMEOUT = timedelta(minutes=30)  # the settings' default lock_timeout_minutes
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with engine_for(db_url) as engine:
-        yield engine
 
 
 def claimed_at(engine: Engine, image_id: int, action: str) -> datetime:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,14 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
 from smartcrop.reporting import REPORT_HEADER
-from tests.api.workflow_support import rendition, save_body, standard_renditions
-from tests.workflow.factory import add_item, engine_for
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with engine_for(db_url) as engine:
-        yield engine
+from tests.support.work_items import add_item
+from tests.support.workflow_api import rendition, save_body, standard_renditions
 
 
 def data(response) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.security.routes import NO_ENVELOPE
+from tests.support.route_roles import NO_ENVELOPE
 
 # Valid values by parameter name, so that the one parameter under test is the only
 # bad one in a request.

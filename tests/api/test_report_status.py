@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from smartcrop.reporting import REPORT_HEADER, cropped_report
 from tests.api.test_lookup_dashboard_report import data, operator_save, refused
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item, engine_for
 
 
 @pytest.fixture

@@ -3,16 +3,14 @@ SQL statements a claim and a save send (a budget, so waste does not creep back).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
-from tests.api.workflow_support import save_body, standard_renditions
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item
+from tests.support.workflow_api import save_body, standard_renditions
 
 # Statements per request, counted through the app's engine (pool pings, BEGIN and
 # COMMIT are not statements here): the user check, the caller's held programme, the
@@ -20,12 +18,6 @@ from tests.workflow.factory import add_item, engine_for
 # the move, the answer.
 CLAIM_BUDGET = 4
 SAVE_BUDGET = 6
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with engine_for(db_url) as engine:
-        yield engine
 
 
 def totals(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ route returned, caught on its way into FastAPI's serialisation.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,16 +26,10 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
 from api.envelope import EmptyEnvelope
-from tests.api.workflow_support import save_body, standard_renditions
-from tests.workflow.factory import add_item, add_rendition, engine_for
+from tests.support.work_items import add_item, add_rendition
+from tests.support.workflow_api import save_body, standard_renditions
 
 PROGRAMME = "SH012345670000"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with engine_for(db_url) as engine:
-        yield engine
 
 
 class Recorder:

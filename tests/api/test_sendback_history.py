@@ -8,28 +8,20 @@ the Programme answers and in the audit dump, neutralised there.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smartcrop.db import get_engine
 from smartcrop.exports import dumps
-from tests.api.workflow_support import client_for, save_body
-from tests.workflow.factory import add_item, add_rendition, engine_for, snapshot
+from tests.support.work_items import add_item, add_rendition, snapshot
+from tests.support.workflow_api import client_for, save_body
 
 COMMENT = '=HYPERLINK("https://evil.example.com","The 16x9 cuts the title off")'
 OTHER = 7  # reject reason "Other"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with engine_for(db_url) as engine:
-        yield engine
 
 
 def data(response: httpx.Response) -> Any:

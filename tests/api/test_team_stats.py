@@ -6,7 +6,6 @@ the moves happened, so ids follow time as they do in production."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
 from smartcrop.reporting import TEAM_STATS_HEADER
-from tests.api.test_image import data, refused
-from tests.api.workflow_support import save_body, standard_renditions
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item
+from tests.support.workflow_api import data, refused, save_body, standard_renditions
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MOVES = {  # action -> (from status, from state, to status, to state)
@@ -32,12 +30,6 @@ MOVES = {  # action -> (from status, from state, to status, to state)
     "send_back": (2, 1, 1, 0),
     "qa_reject": (2, 1, 4, 0),
 }
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with engine_for(db_url) as engine:
-        yield engine
 
 
 def at(day: int, hhmm: str) -> datetime:

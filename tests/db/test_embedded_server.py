@@ -24,7 +24,7 @@ import pytest
 
 from smartcrop.db import libpq_url
 from smartcrop.db.embedded import EMBEDDED_MAJOR
-from tests.test_cli import run
+from tests.support.cli import run
 
 REPO = Path(__file__).resolve().parents[2]
 DEBIAN_15 = Path("/usr/lib/postgresql/15/bin")

@@ -6,7 +6,7 @@ manifest's bytes (quoting, CRLF, order, CDN rewrite, lookups) are compared exact
 
 from __future__ import annotations
 
-from tests.exports.helpers import add_image, add_user, utc
+from tests.support.export_setup import add_image, add_user, utc
 
 NOW = utc(2026, 11, 26, 2, 0, 0)
 NAME = "SmartCrop_Manifest_20261126_020000.csv"

@@ -13,7 +13,7 @@ import pytest
 from smartcrop.db import get_engine
 from smartcrop.exports import dumps
 from smartcrop.transfer.retry import RetryPolicy
-from tests.exports.helpers import (
+from tests.support.export_setup import (
     add_image,
     add_user,
     base_config,

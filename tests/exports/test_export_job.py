@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dagster import AssetCheckSeverity, AssetKey
 
-from tests.exports.helpers import CDN, ORIGIN, add_image, query, set_qa_disabled
 from tests.exports.scenario import EXPORTED, scenario
+from tests.support.export_setup import CDN, ORIGIN, add_image, query, set_qa_disabled
 
 
 def _checks(result) -> dict[str, bool]:  # noqa: ANN001

@@ -14,7 +14,8 @@ from smartcrop.db import get_engine
 from smartcrop.exports import manifest
 from smartcrop.exports.verify import verify_manifest
 from smartcrop.transfer.retry import RetryPolicy
-from tests.exports.helpers import (
+from tests.exports.scenario import EXPECTED, EXPORTED, NAME, NOW, scenario
+from tests.support.export_setup import (
     add_image,
     add_user,
     base_config,
@@ -28,7 +29,6 @@ from tests.exports.helpers import (
     utc,
     write_config,
 )
-from tests.exports.scenario import EXPECTED, EXPORTED, NAME, NOW, scenario
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05)
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from smartcrop.db import get_engine, libpq_url
 from smartcrop.exports import manifest, manifest_csv, neutralise
 from smartcrop.renditions.cdn import rewrite_url
 from smartcrop.settings import CdnConfig
-from tests.exports.helpers import (
+from tests.support.export_setup import (
     CDN,
     ORIGIN,
     add_image,

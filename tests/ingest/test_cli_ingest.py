@@ -12,7 +12,7 @@ import yaml
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
-from tests.ingest.helpers import (
+from tests.support.manifest_samples import (
     EXPECTED,
     assert_matches_expected,
     copy_samples,

@@ -16,8 +16,8 @@ from smartcrop.ingestion.manifests import (
     ManifestError,
     ParsedRow,
 )
-from tests.ingest.helpers import query
-from tests.manifests.workbooks import PRESS_HEADERS, write_xlsx
+from tests.support.manifest_samples import query
+from tests.support.workbooks import PRESS_HEADERS, write_xlsx
 
 
 def _press(path: Path, rows: list[list]) -> Path:

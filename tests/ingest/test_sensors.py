@@ -17,7 +17,7 @@ from assets.ingestion import manifest_partitions
 from pipelines import sensors
 from smartcrop.db import libpq_url
 from smartcrop.ingestion.acquire import Locator
-from tests.ingest.helpers import (
+from tests.support.manifest_samples import (
     EXPECTED,
     SAMPLES,
     assert_matches_expected,

@@ -31,8 +31,8 @@ from sqlalchemy import make_url
 from pipelines.definitions import build_definitions
 from pipelines.runner import ingest_paths
 from smartcrop.db import libpq_url
-from tests.exports.helpers import add_image
-from tests.ingest.helpers import SAMPLES
+from tests.support.export_setup import add_image
+from tests.support.manifest_samples import SAMPLES
 from tests.support.topology import dagster_pg_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine
 
-from tests.workflow.factory import add_item, add_user, age_locks, audit_rows, states
+from tests.support.work_items import add_item, add_user, age_locks, audit_rows, states
 
 
 def test_the_job_releases_only_expired_locks_with_audit_rows(pipeline) -> None:

@@ -28,8 +28,8 @@ from resources import (
 from smartcrop.renditions.storage import S3Storage
 from smartcrop.settings import SftpSource
 from smartcrop.transfer.sftp import SftpEndpoint
-from tests.exports.helpers import add_image, ftp_sections, s3_sections
-from tests.ingest.helpers import SAMPLES, copy_samples, upload_rows
+from tests.support.export_setup import add_image, ftp_sections, s3_sections
+from tests.support.manifest_samples import SAMPLES, copy_samples, upload_rows
 from tests.support.pipelines import files_of
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
 

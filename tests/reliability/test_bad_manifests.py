@@ -1,6 +1,6 @@
 """Broken and hostile provider files through the real ingestion.
 
-Every case of ``tests/reliability/corpus.py`` is dropped into the staging folder and
+Every case of ``tests/support/corpus/`` is dropped into the staging folder and
 taken by the real local sensor on a real Dagster instance, and the whole corpus is also
 given to ``smartcrop ingest`` (the same job, in process). A user must see: no crash,
 the file recorded, then either ingested (bad rows rejected with their reasons) or
@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.runner import ingest_paths
-from tests.ingest.helpers import query
-from tests.reliability import corpus
-from tests.reliability.corpus import CASES, Case
+from tests.support import corpus
+from tests.support.corpus import CASES, Case
+from tests.support.manifest_samples import query
 from tests.support.pipelines import files_of, keys_of
 
 FILE_CASES = [case for case in CASES if case.outcome != "ignored"]

@@ -18,9 +18,9 @@ import pytest
 
 from smartcrop.db import libpq_url
 from smartcrop.ingestion import landing
-from tests.ingest.helpers import query
-from tests.reliability import corpus
-from tests.reliability.live_api import SMARTCROP, api_process, write_config
+from tests.support import corpus
+from tests.support.api_process import SMARTCROP, api_process, write_config
+from tests.support.manifest_samples import query
 
 
 def test_the_checksum_lock_lets_one_of_many_simultaneous_records_win(

@@ -17,7 +17,8 @@ from smartcrop.db import get_engine, libpq_url
 from smartcrop.exports import dumps, manifest
 from smartcrop.exports.verify import verify_manifest
 from smartcrop.transfer.retry import RetryPolicy
-from tests.exports.helpers import (
+from tests.reliability.conftest import OwnPostgres
+from tests.support.export_setup import (
     add_user,
     base_config,
     ftp_sections,
@@ -25,7 +26,6 @@ from tests.exports.helpers import (
     query,
     settings_from,
 )
-from tests.reliability.conftest import OwnPostgres
 
 QUICK = RetryPolicy(attempts=4, base_delay=0.05, max_delay=0.2)
 RATIOS = 5

@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from pipelines import sensors
 from smartcrop.db import libpq_url
-from tests.ingest.helpers import query
-from tests.reliability import corpus
 from tests.reliability.conftest import OwnPostgres
+from tests.support import corpus
 from tests.support.api import DEFAULT_PASSWORD, login
+from tests.support.manifest_samples import query
 from tests.support.pipelines import Pipeline, files_of, keys_of
 from tests.support.s3_server import ACCESS_KEY, SECRET_KEY
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.limits import DEFAULT_MAX_BODY_BYTES, rendition_body_cap
-from tests.reliability.live_api import api_process, raw_post, write_config
-from tests.workflow.factory import add_item, engine_for, image_b64, states
+from tests.support.api_process import api_process, raw_post, write_config
+from tests.support.work_items import add_item, engine_for, image_b64, states
 
 MB = 1 << 20
 SMALL_RENDITIONS = 2_000  # max_rendition_bytes for these tests: small bodies suffice

@@ -1,7 +1,8 @@
 """``POST /filewatcher/run-local?folder_path=``: the API never reads a path outside the
 staging root (contract 4.9), whatever the spelling, and hostile files in a legitimate
-folder end like they do through the sensor. tests/api/test_pipelines_api.py covers
-the plain cases ("..", "/etc", a linked folder); these are the tricky spellings."""
+folder end like they do through the sensor.
+tests/api/pipelines/test_ingestion_endpoints.py covers the plain cases ("..", "/etc", a
+linked folder); these are the tricky spellings."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest.helpers import query
-from tests.reliability import corpus
+from tests.support import corpus
+from tests.support.manifest_samples import query
 
 ATTACKS = [
     "%2e%2e",  # taken literally: a folder named "%2e%2e" that does not exist

@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from smartcrop.db import get_engine
 from smartcrop.exports import dumps, manifest
 from smartcrop.transfer.retry import RetryPolicy
-from tests.exports.helpers import add_image, add_user, base_config, settings_from
-from tests.reliability.corpus import FORMULA_TITLES
+from tests.support.corpus import FORMULA_TITLES
+from tests.support.export_setup import add_image, add_user, base_config, settings_from
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUICK = RetryPolicy(attempts=1)

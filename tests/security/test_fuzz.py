@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.security.routes import NO_ENVELOPE
+from tests.support.route_roles import NO_ENVELOPE
 
 CHECKS = [
     not_a_server_error,

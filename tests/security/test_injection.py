@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from smartcrop.db import libpq_url
 from smartcrop.ingestion import landing, work_items
 from smartcrop.ingestion.manifests import DEFAULT_PROVIDER_FILE_TYPE
-from tests.ingest.helpers import SAMPLES
 from tests.security.openapi_requests import operations
-from tests.security.routes import NO_ENVELOPE
 from tests.support.api import DEFAULT_PASSWORD, login
+from tests.support.manifest_samples import SAMPLES
+from tests.support.route_roles import NO_ENVELOPE
 
 PAYLOADS = (
     "' OR 1=1 --",

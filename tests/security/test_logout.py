@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.reliability.live_api import api_process, write_config
+from tests.support.api_process import api_process, write_config
 
 JWT_SECRET = "a shared secret for both API processes, long enough"
 

@@ -1,6 +1,7 @@
 """Who may call what, on every route of the app (contract 4, "Authentication and
-roles"). tests/api/test_auth.py covers the token rules on one route; here every route
-is attacked: no token, forged and tampered tokens, and every role on every route."""
+roles"). tests/api/test_tokens.py covers the token rules on one route; here every
+route is attacked: no token, forged and tampered tokens, and every role on every
+route."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from smartcrop.identity.tokens import issue_token, signing_secret
-from tests.security.routes import (
+from tests.support.api import DEFAULT_PASSWORD, login
+from tests.support.route_roles import (
     NO_ENVELOPE,
     OPEN_PATHS,
     PUBLIC,
@@ -25,14 +27,14 @@ from tests.security.routes import (
     api_endpoints,
     other_routes,
 )
-from tests.support.api import DEFAULT_PASSWORD, login
 
-# Side effects on admin: these start Dagster jobs (tests/api/test_pipelines_api.py).
+# Side effects on admin: these start Dagster jobs (tests/api/pipelines/).
 RUNS_A_JOB = frozenset(
     p for p in ROLES if p.startswith(("/filewatcher/", "/batchjob/", "/dumpdata/"))
 )
 # Ends the token it is called with, so a loop over every route with one token skips
-# it (tests/api/test_auth.py and tests/security/test_logout.py cover it).
+# it (tests/api/test_token_revocation.py and tests/security/test_logout.py cover
+# it).
 ENDS_THE_TOKEN = frozenset({"/user/Logout"})
 
 

@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import make_url
 
 from smartcrop.db import libpq_url
-from tests.reliability import corpus
-from tests.reliability.live_api import SMARTCROP, api_process, write_config
+from tests.support import corpus
+from tests.support.api_process import SMARTCROP, api_process, write_config
 from tests.support.s3_server import ACCESS_KEY, SECRET_KEY
 
 JWT_SECRET = "jwt-signing-secret-do-not-log-0123456789abcdef"

@@ -10,10 +10,9 @@ from sqlalchemy import Engine
 from samples.demo import scenes
 from smartcrop.lookups import ASPECT_RATIOS
 from smartcrop.renditions.validation import AspectRatioSpec, CropBox, check_crop_box
-from tests.ingest.helpers import query
-from tests.suggest.image_server import Route, encode, serve
-from tests.support.recording_server import allowing
-from tests.workflow.factory import add_item
+from tests.support.image_server import Route, allowing, encode, serve
+from tests.support.manifest_samples import query
+from tests.support.work_items import add_item
 
 CONTRACT_IMAGE_FIELDS = {
     "ImageId",
@@ -45,7 +44,7 @@ SUGGESTION_FIELDS = {
 
 @pytest.fixture
 def engine(db_url: str):
-    from tests.workflow.factory import engine_for
+    from tests.support.work_items import engine_for
 
     with engine_for(db_url) as engine:
         yield engine
@@ -67,7 +66,7 @@ def images():
 @pytest.fixture
 def api_settings(db_url: str, settings_for, images):
     """The app's settings, with the loopback image server allowed by the fetch policy
-    (the default refuses it: tests/security/test_ssrf.py)."""
+    (the default refuses it: tests/security/test_ssrf_fetchers.py)."""
     base, _, _ = images
     fetch = {"image_fetch": {"allowed_hosts": allowing(base)}}
     return settings_for(db_url, smartcrop_service=fetch)

@@ -12,11 +12,10 @@ from pathlib import Path
 from dagster import AssetKey, DagsterEventType, build_run_status_sensor_context
 
 from samples.demo import scenes
-from tests.ingest.helpers import query
-from tests.manifests.workbooks import PRESS_HEADERS, press_row, write_xlsx
-from tests.suggest.image_server import Route, encode, serve
+from tests.support.image_server import Route, allowing, encode, serve
+from tests.support.manifest_samples import query
 from tests.support.pipelines import keys_of
-from tests.support.recording_server import allowing
+from tests.support.workbooks import PRESS_HEADERS, press_row, write_xlsx
 
 FAST = {
     "ops": {
@@ -35,7 +34,7 @@ def _stage_manifest(pipeline, name: str, rows: list[list]) -> None:
 
 def _allow(pipeline, *base_urls: str) -> None:
     """Allow the loopback image server in the fetch policy (the default refuses it:
-    tests/security/test_ssrf.py)."""
+    tests/security/test_ssrf_fetchers.py)."""
     pipeline.configure(
         smartcrop_service={"image_fetch": {"allowed_hosts": allowing(*base_urls)}}
     )

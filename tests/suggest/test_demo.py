@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from PIL import Image
 
 from smartcrop.suggest import engine
-from tests.ingest.helpers import query, upload_rows
+from tests.support.manifest_samples import query, upload_rows
 
 DEMO = Path(__file__).resolve().parents[2] / "samples" / "demo"
 EXPECTED_METHODS = {

@@ -6,8 +6,7 @@ import socket
 
 from samples.demo import scenes
 from smartcrop.suggest.fetch import FetchLimits, fetch_image
-from tests.suggest.image_server import Route, encode, serve
-from tests.support.recording_server import policy_allowing
+from tests.support.image_server import Route, encode, policy_allowing, serve
 
 FAST = FetchLimits(connect_timeout=2, read_timeout=1, deadline=5, max_bytes=2_000_000)
 

@@ -14,7 +14,7 @@ from smartcrop.suggest.store import (
     source_item,
     suggestions_by_image,
 )
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item, engine_for
 
 
 def test_outcomes_replace_suggestions_and_fill_sizes(db_url: str) -> None:

@@ -70,6 +70,18 @@ def login(client: TestClient, email: str, password: str):
     return client.post("/user/Login", json={"EmailID": email, "Password": password})
 
 
+# Any route that needs a valid token of any role.
+WHO_AM_I = "/user/UserRoleDetails"
+
+
+def whoami(client: TestClient, headers: dict[str, str], email: str):
+    return client.post(WHO_AM_I, params={"EmailID": email}, headers=headers)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def token_for(client: TestClient, make_user: MakeUser) -> TokenFor:
     """token_for(role, **make_user kw) -> (user id, Authorization headers)."""

@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from smartcrop.identity.users import create_user
 from smartcrop.settings import load_settings
-from tests.api.workflow_support import live_server, rendition
+from tests.support.image_server import allowing
 from tests.support.postgres import PostgresServer, fresh_database
-from tests.support.recording_server import allowing
-from tests.workflow.factory import add_item, engine_for
+from tests.support.work_items import add_item, engine_for
+from tests.support.workflow_api import live_server, rendition
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "ui"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from tests.support.browser import Site, Tab
-from tests.workflow.factory import add_item
+from tests.support.work_items import add_item
 
 
 def test_accessibility_of_every_view(browser, site: Site) -> None:

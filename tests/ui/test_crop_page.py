@@ -21,12 +21,11 @@ from PIL import Image
 
 from api.app import create_app
 from samples.demo import scenes
-from tests.api.workflow_support import live_server
-from tests.ingest.helpers import query
-from tests.suggest.image_server import Route, encode, serve
 from tests.support.browser import chromium, shot, wait_until
-from tests.support.recording_server import allowing
-from tests.workflow.factory import add_item, engine_for
+from tests.support.image_server import Route, allowing, encode, serve
+from tests.support.manifest_samples import query
+from tests.support.work_items import add_item, engine_for
+from tests.support.workflow_api import live_server
 
 PROGRAM = "SH000000000777"
 

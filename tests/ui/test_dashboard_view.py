@@ -4,7 +4,7 @@ refreshed every 30 s (the page's clock moved, not slept)."""
 from __future__ import annotations
 
 from tests.support.browser import Site, Tab
-from tests.workflow.factory import add_item
+from tests.support.work_items import add_item
 
 
 def test_dashboard_view_shows_the_api_numbers(browser, site: Site) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.ingest.helpers import query
 from tests.support.browser import Site, Tab, finish_programme
+from tests.support.manifest_samples import query
 
 COMMENT = "The 16x9 cuts the title off"
 MOVES = {  # the page's words for each audit action

@@ -3,9 +3,9 @@ approved with `A` (issue 16); axe-core on the work views."""
 
 from __future__ import annotations
 
-from tests.ingest.helpers import query
 from tests.support.browser import Site, Tab
-from tests.workflow.factory import add_item
+from tests.support.manifest_samples import query
+from tests.support.work_items import add_item
 
 
 def test_keyboard_crops_a_programme_and_review_approves_with_a(

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.ingest.helpers import query
 from tests.support.browser import Site, Tab
-from tests.workflow.factory import add_item, age_locks
+from tests.support.manifest_samples import query
+from tests.support.work_items import add_item, age_locks
 
 TIMEOUT = timedelta(minutes=12)
 TAKEN = "another user has taken the programme over"

@@ -4,9 +4,9 @@ calls behind them. Checks go through the public API or the database."""
 
 from __future__ import annotations
 
-from tests.ingest.helpers import query
 from tests.support.browser import PASSWORD, Site, Tab
-from tests.workflow.factory import add_item
+from tests.support.manifest_samples import query
+from tests.support.work_items import add_item
 
 ADMIN_LINKS = ("Users", "Roles", "QA rules")
 

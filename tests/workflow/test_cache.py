@@ -9,7 +9,7 @@ from sqlalchemy import Engine, event, text
 
 from smartcrop.workflow import rendition_rows
 from smartcrop.workflow.cache import TtlCache
-from tests.workflow.factory import engine_for, sessions
+from tests.support.work_items import engine_for, sessions
 
 
 class Clock:

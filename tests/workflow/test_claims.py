@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event, text
 
 from smartcrop.errors import Conflict, InvalidInput, NotFound
 from smartcrop.workflow.claims import claim_for_operator, claim_for_qa
-from tests.workflow.factory import add_item, add_user, audit_rows, sessions, states
+from tests.support.work_items import add_item, add_user, audit_rows, sessions, states
 
 TIMEOUT = 30
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from smartcrop.errors import NotFound, PermissionDenied
 from smartcrop.workflow.claims import claim_for_operator
 from smartcrop.workflow.history import programme_history
-from tests.workflow.factory import add_item, add_user, sessions
+from tests.support.work_items import add_item, add_user, sessions
 
 
 def read(engine: Engine, program_id: str, viewer: int, role: str):

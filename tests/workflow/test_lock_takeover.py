@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event, text
 
 from smartcrop.workflow.claims import claim_for_operator, claim_for_qa
 from smartcrop.workflow.locks import release_expired_locks
-from tests.workflow.factory import (
+from tests.support.work_items import (
     add_item,
     add_user,
     age_locks,

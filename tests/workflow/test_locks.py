@@ -15,7 +15,7 @@ from smartcrop.workflow.locks import (
     release_user_locks,
     require_held,
 )
-from tests.workflow.factory import (
+from tests.support.work_items import (
     add_item,
     add_user,
     age_locks,

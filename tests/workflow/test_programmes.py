@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event, text
 
 from smartcrop.suggest.store import suggestions_by_image
 from smartcrop.workflow.programmes import build_programme
-from tests.workflow.factory import add_item, add_user, sessions
+from tests.support.work_items import add_item, add_user, sessions
 
 # Scores whose decimal forms are awkward: they must come back as the very floats.
 SCORES = (0.1 + 0.2, 1 / 3, 0.0, 1.0, 0.987654321012345)

@@ -1,5 +1,6 @@
 """A save routes finished work with the QA toggle and rules read in one statement,
-exactly as smartcrop.workflow.qa_routing.qa_route decides (tests/test_routing.py)."""
+exactly as smartcrop.workflow.qa_routing.qa_route decides
+(tests/workflow/test_qa_routing.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import Engine, event, text
 from smartcrop import identity
 from smartcrop.workflow.qa_routing import qa_route
 from smartcrop.workflow.save import default_qa_route
-from tests.workflow.factory import sessions
+from tests.support.work_items import sessions
 
 PROGRAMMES = [f"SH{n:04d}" for n in range(200)]
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from smartcrop import identity
 from smartcrop.errors import Conflict
 from smartcrop.workflow.claims import claim_for_qa
-from tests.workflow.factory import add_item, add_user, sessions, states
+from tests.support.work_items import add_item, add_user, sessions, states
 
 
 def test_disabling_qa_waits_for_a_claim_in_flight_and_is_then_refused(

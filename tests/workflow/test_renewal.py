@@ -13,7 +13,7 @@ from smartcrop.errors import Conflict, InvalidInput, NotFound
 from smartcrop.workflow.claims import claim_for_operator, claim_for_qa
 from smartcrop.workflow.locks import release_expired_locks, release_user_locks
 from smartcrop.workflow.renewal import lock_expires_at, renew_lock
-from tests.workflow.factory import (
+from tests.support.work_items import (
     add_item,
     add_user,
     age_locks,

@@ -1,4 +1,4 @@
-"""Saving crops, moving images by their Status, and UpdateStatus, at domain level."""
+"""Saving crops and moving images by their Status, at domain level."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from smartcrop.workflow.save import (
     ImageInput,
     RenditionInput,
     SaveRequest,
-    delete_rendition,
-    save_crops,
 )
 from smartcrop.workflow.status_updates import update_status
-from tests.workflow.factory import (
+from tests.support.work_items import (
     add_item,
     add_rendition,
     add_user,
@@ -28,50 +26,7 @@ from tests.workflow.factory import (
     snapshot,
     states,
 )
-
-
-@pytest.fixture
-def settings(settings_for, tmp_path: Path):
-    return settings_for("")
-
-
-@pytest.fixture
-def storage(settings) -> LocalStorage:
-    return LocalStorage(settings.smartcrop_service.storage.local_root)
-
-
-def crop(ratio: int = 1, w: int = 160, h: int = 90, fmt: str = "PNG", **kw):
-    return RenditionInput(
-        ratio, kw.get("x", 0), kw.get("y", 0), w, h, image_b64(w, h, fmt)
-    )
-
-
-def save(engine, settings, storage, request, owner, *, stage=1, route=lambda s, p: 2):
-    with sessions(engine).begin() as session:
-        return save_crops(
-            session,
-            request,
-            stage_status=stage,
-            owner_id=owner,
-            actor_id=owner,
-            settings=settings,
-            storage=storage,
-            route=route,
-        )
-
-
-def renditions(engine: Engine) -> list[tuple]:
-    with engine.connect() as conn:
-        return [
-            tuple(r)
-            for r in conn.execute(
-                text(
-                    "SELECT programimageid, aspectratioid, cropwidth, cropheight,"
-                    " storagekey, imageurl, createdby, updatedby"
-                    " FROM smartcrop_aspectratioimages ORDER BY 1, 2"
-                )
-            )
-        ]
+from tests.workflow.saving import crop, renditions, save
 
 
 def test_an_operator_save_stores_upserts_routes_and_releases(
@@ -273,91 +228,6 @@ def test_qa_save_moves(engine: Engine, settings, storage: LocalStorage) -> None:
             {"i": ids[1]},
         ).one()
     assert tuple(sent_back) == (2, qa)
-
-
-def test_update_status_moves_every_held_row_or_none(engine: Engine, settings) -> None:
-    op, other = add_user(engine), add_user(engine)
-    a = add_item(engine, "SH1", status=1, state=1, locked_by=op)
-    b = add_item(engine, "SH1", status=1, state=1, locked_by=op)
-    c = add_item(engine, "SH1", status=1, state=1, locked_by=other)
-    for image in (a, b):
-        add_rendition(engine, image)  # finishing needs one
-
-    def call(status: int, state: int, reason: int | None = None, owner: int = op):
-        with sessions(engine).begin() as session:
-            return update_status(
-                session,
-                "SH1",
-                status,
-                state,
-                owner_id=owner,
-                actor_id=owner,
-                stage_statuses=(1,),
-                lock_timeout_minutes=30,
-                reject_reason_id=reason,
-                route=lambda s, p: 3,
-            )
-
-    before = snapshot(engine)
-    for status, state, reason, error in [
-        (3, 1, None, Conflict),
-        (1, 1, None, Conflict),
-        (4, 0, 99, InvalidInput),
-        (9, 0, None, InvalidInput),
-        (2, 1, None, Conflict),
-    ]:
-        with pytest.raises(error):
-            call(status, state, reason)
-    assert snapshot(engine) == before
-    assert call(2, 0) == [a, b]  # "finished": routing says completed
-    assert states(engine, a, b, c) == [(3, 0, None), (3, 0, None), (1, 1, other)]
-    with pytest.raises(Conflict, match="hold no lock"):
-        call(2, 0)
-
-
-def test_delete_rendition(engine: Engine, settings, storage: LocalStorage) -> None:
-    op, other = add_user(engine), add_user(engine)
-    a = add_item(engine, "SH1", status=1, state=1, locked_by=op)
-    save(
-        engine,
-        settings,
-        storage,
-        SaveRequest("SH1", (ImageInput(a, 1, None, (crop(1),)),)),
-        op,
-    )
-
-    def delete(owner: int, ratio: int = 1, program: str = "SH1") -> None:
-        with sessions(engine).begin() as session:
-            delete_rendition(
-                session,
-                program,
-                a,
-                ratio,
-                owner_id=owner,
-                stage_statuses=(1,),
-                settings=settings,
-                storage=storage,
-            )
-
-    with pytest.raises(Conflict):
-        delete(op)  # the save released the lock
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE smartcrop_programimage SET currentstate = 1, lockedby = :u,"
-                " lockedat = now() WHERE id = :id"
-            ),
-            {"u": op, "id": a},
-        )
-    with pytest.raises(Conflict):
-        delete(other)
-    with pytest.raises(NotFound):
-        delete(op, ratio=2)
-    with pytest.raises(NotFound):
-        delete(op, program="SH2")
-    delete(op)
-    assert renditions(engine) == []
-    assert storage.get(f"NBCU/SH1/{a}/16x9.png") is None
 
 
 def test_finishing_needs_a_rendition_and_every_required_aspect_ratio(

@@ -19,7 +19,7 @@ from smartcrop.workflow.claims import claim_for_operator, claim_for_qa
 from smartcrop.workflow.comments import MAX_COMMENT_LENGTH
 from smartcrop.workflow.programmes import build_programme
 from smartcrop.workflow.status_updates import update_status
-from tests.workflow.factory import (
+from tests.support.work_items import (
     add_item,
     add_rendition,
     add_user,

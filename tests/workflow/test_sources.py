@@ -8,16 +8,15 @@ from sqlalchemy import Engine
 from smartcrop.errors import InvalidInput
 from smartcrop.workflow.claims import claim_operator_programme
 from smartcrop.workflow.sources import SourceImageError, read_image_size
-from tests.support.recording_server import policy_allowing
-from tests.workflow.factory import add_item, add_user, sessions, states
-from tests.workflow.image_server import png_bytes, serve_files
+from tests.support.image_server import png, policy_allowing, serve
+from tests.support.work_items import add_item, add_user, sessions, states
 
 
 def test_the_size_is_read_from_the_header() -> None:
-    big = png_bytes(1600, 900)
-    with serve_files({"/a.png": big, "/junk": b"not an image"}) as (base, _):
-        # The loopback server is allowed (tests/security/test_ssrf.py checks that it
-        # is refused by default).
+    big = png(1600, 900)
+    with serve({"/a.png": big, "/junk": b"not an image"}) as (base, _):
+        # The loopback server is allowed (tests/security/test_ssrf_policy.py checks
+        # that it is refused by default).
         policy = policy_allowing(base)
         assert read_image_size(f"{base}/a.png", policy=policy) == (1600, 900)
         # Only the header is needed: a cap far below the file's size still works.
@@ -37,7 +36,7 @@ def test_the_size_is_read_from_the_header() -> None:
 
 def test_a_claim_reads_missing_sizes_once(engine: Engine) -> None:
     user = add_user(engine)
-    with serve_files({"/p.png": png_bytes(640, 360)}) as (base, requested):
+    with serve({"/p.png": png(640, 360)}) as (base, requested):
         image = add_item(engine, "SH1", url=f"{base}/p.png", width=None, height=None)
         known = add_item(engine, "SH1", url=f"{base}/known.png", width=10, height=20)
         for _ in range(2):
@@ -65,7 +64,7 @@ def test_an_unreadable_source_is_a_400_naming_the_image_and_the_claim_stands(
     engine: Engine,
 ) -> None:
     user = add_user(engine)
-    with serve_files({"/ok.png": png_bytes(300, 200)}) as (base, _):
+    with serve({"/ok.png": png(300, 200)}) as (base, _):
         good = add_item(engine, "SH1", url=f"{base}/ok.png", width=None, height=None)
         bad = add_item(engine, "SH1", url=f"{base}/gone.png", width=None, height=None)
         with sessions(engine)() as session, pytest.raises(InvalidInput) as refused:

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from smartcrop.errors import Conflict, InvalidInput
 from smartcrop.workflow import states
 from smartcrop.workflow.states import WorkState, check_move, move_rows
-from tests.workflow.factory import add_item, add_user, audit_rows, sessions
-from tests.workflow.factory import states as read_states
+from tests.support.work_items import add_item, add_user, audit_rows, sessions
+from tests.support.work_items import states as read_states
 
 # Contract section 2, written out again on purpose: the table is the spec.
 CONTRACT_MOVES = {

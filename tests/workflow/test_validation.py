@@ -16,7 +16,7 @@ from smartcrop.renditions.validation import (
     check_crop_box,
     decode_image,
 )
-from tests.workflow.factory import image_b64
+from tests.support.work_items import image_b64
 
 SIXTEEN_NINE = AspectRatioSpec(1, "16x9", 16, 9)
 SQUARE = AspectRatioSpec(5, "1x1", 1, 1)
