@@ -1,0 +1,57 @@
+"""Provider files written for the landing tests, and one file ingested through the
+domain's three steps (record, land, derive) without Dagster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from smartcrop.ingestion import landing, work_items
+from smartcrop.ingestion.manifests import DEFAULT_PROVIDER_FILE_TYPE
+from tests.support.workbooks import PRESS_HEADERS, write_xlsx
+
+
+def press(path: Path, rows: list[list[Any]]) -> Path:
+    return write_xlsx(path, [PRESS_HEADERS, *rows])
+
+
+def row(pid: str, n: int, **extra: Any) -> list[Any]:
+    base = {
+        "type": "Poster",
+        "lang": "en",
+        "width": 1600,
+        "height": 900,
+    }
+    base.update(extra)
+    return [
+        pid,
+        f"Title {pid}",
+        None,
+        1,
+        n,
+        f"https://press.example.com/{pid}/{n}.jpg",
+        base["type"],
+        base["lang"],
+        base["width"],
+        base["height"],
+        None,
+        None,
+    ]
+
+
+def ingest(conn: psycopg.Connection, path: Path, key: str | None = None):
+    record = landing.record_file(
+        conn,
+        partition_key=key or path.name,
+        path=path,
+        filename=path.name,
+        source="cli",
+        source_path=str(path),
+        source_modified=None,
+    )
+    if record.status == "skipped":
+        return record, None
+    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    return record, work_items.derive_work_items(conn, record)
