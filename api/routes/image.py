@@ -39,7 +39,7 @@ from smartcrop.settings import Settings
 from smartcrop.workflow import claims, locks, renewal, save, status_updates
 from smartcrop.workflow.actors import require_active_user, stages_of
 from smartcrop.workflow.history import programme_history
-from smartcrop.workflow.programmes import build_programme, programme_after_write
+from smartcrop.workflow.programmes import claimed_programme, programme_after_write
 from smartcrop.workflow.states import OPERATOR_QUEUE, QA_QUEUE
 
 router = APIRouter(prefix="/image", tags=["image"])
@@ -155,12 +155,16 @@ def _claim_answer(
     storage: RenditionStorage | None = None,
 ) -> JsonObject:
     """The claimed programme, with when its lock lapses unless renewed."""
-    programme = build_programme(session, claimed.image_ids, settings, storage=storage)
-    if programme is None:
-        return ok(None, NO_IMAGES)
-    expires = renewal.lock_expires_at(
-        session, claimed.image_ids, settings.smartcrop_service.lock_timeout_minutes
+    answer = claimed_programme(
+        session,
+        claimed.image_ids,
+        settings,
+        lock_timeout_minutes=settings.smartcrop_service.lock_timeout_minutes,
+        storage=storage,
     )
+    if answer is None:
+        return ok(None, NO_IMAGES)
+    programme, expires = answer
     return ok({**programme, "LockExpiresAt": _iso(expires)})
 
 

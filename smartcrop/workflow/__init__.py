@@ -8,7 +8,8 @@ Public, by module (callers import the module or these names from it):
 - ``locks``: ``release_expired_locks``, ``release_user_locks``
 - ``renewal``: ``renew_lock``, ``lock_expires_at``
 - ``history``: ``programme_history``
-- ``programmes``: ``build_programme``, ``programme_after_write`` (the API's answer)
+- ``programmes``: ``claimed_programme``, ``build_programme``, ``programme_after_write``
+  (the API's answers)
 - ``actors``: ``require_active_user``, ``stages_of``
 - ``qa_routing``: ``qa_route``, ``route_for``
 - ``states``: the states, every allowed move and ``apply_move`` (the only code that

@@ -9,14 +9,17 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
+from smartcrop.errors import Conflict
 from smartcrop.renditions.cdn import cdn_url
 from smartcrop.renditions.storage import RenditionStorage, StorageError
 from smartcrop.settings import Settings
+from smartcrop.workflow.states import LOCKED
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,8 @@ _PROGRAMME = """
             JOIN smartcrop_user b
               ON b.id = coalesce(CAST(au.details ->> 'for_user' AS integer), au.userid)
             WHERE au.programimageid = p.id AND au.action = 'send_back'
-            ORDER BY au.id DESC LIMIT 1) AS sent_back
+            ORDER BY au.id DESC LIMIT 1) AS sent_back,
+           p.lockedat
     FROM smartcrop_programimage p
     LEFT JOIN smartcrop_imagetype_lookup t ON t.id = p.imagetypeid
     LEFT JOIN smartcrop_imagelanguage_lookup l ON l.id = p.languageid
@@ -86,6 +90,32 @@ def build_programme(
     """
     images = session.execute(_BY_IDS, {"ids": list(image_ids)}).all()
     return _programme(images, settings, storage)
+
+
+def claimed_programme(
+    session: Session,
+    image_ids: list[int],
+    settings: Settings,
+    *,
+    lock_timeout_minutes: int,
+    storage: RenditionStorage | None = None,
+) -> tuple[dict[str, Any], datetime] | None:
+    """What a claim answers: the Programme of these work items and when the lock on
+    them lapses unless renewed (the earliest ``lockedat`` plus the timeout), read in
+    the one statement that reads the programme (the claim's statement budget).
+    None when there are no such items; 409 when none of them is locked any more."""
+    images = session.execute(_BY_IDS, {"ids": list(image_ids)}).all()
+    programme = _programme(images, settings, storage)
+    if programme is None:
+        return None
+    held = [
+        row.lockedat
+        for row in images
+        if row.currentstate == LOCKED and row.lockedat is not None
+    ]
+    if not held:
+        raise Conflict("the programme's lock ended before the answer was made")
+    return programme, min(held) + timedelta(minutes=lock_timeout_minutes)
 
 
 def programme_after_write(

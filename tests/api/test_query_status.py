@@ -38,6 +38,18 @@ VALID: dict[str, str] = {
     "date_range": "1",
     "refresh": "false",
 }
+# Where one route takes a name in another sense: the report's status filter is a
+# work-item status (1..4), not QCdisable's 0/1.
+VALID_ON: dict[tuple[str, str], str] = {
+    ("/report/CroppedImageReport", "status"): "3",
+    ("/report/CroppedImageReportDownLoad", "status"): "3",
+}
+
+
+def _valid(path: str, name: str) -> str:
+    return VALID_ON.get((path, name), VALID[name])
+
+
 # Pipeline routes reach for Dagster's webserver once their input is valid; the
 # tests' settings point at a port with no listener, so a valid call answers 503.
 NO_DAGSTER = 503
@@ -75,7 +87,7 @@ def query_params(spec: dict[str, Any]) -> Iterator[QueryParam]:
             params = [p for p in operation.get("parameters", []) if p["in"] == "query"]
             for param in params:
                 others = tuple(
-                    (p["name"], VALID[p["name"]])
+                    (p["name"], _valid(path, p["name"]))
                     for p in params
                     if p["name"] != param["name"]
                 )
