@@ -102,8 +102,12 @@ def worker_events(probe: Path) -> tuple[list[Event], int]:
         for line in path.read_text().splitlines():
             event = json.loads(line)
             if event["api"]:
-                events.append((event["start"], event["seconds"], event["cpu_seconds"]))
                 frozen = max(frozen, event["frozen"])
+                if "start" in event:  # not the line noting the freeze
+                    start, wall, cpu = (
+                        event[k] for k in ("start", "seconds", "cpu_seconds")
+                    )
+                    events.append((start, wall, cpu))
     return events, frozen
 
 
