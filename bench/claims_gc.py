@@ -32,19 +32,14 @@ from typing import Any
 
 from sqlalchemy import make_url
 
-from bench.claims_capacity import (
-    OPERATORS,
-    WORKERS,
-    http_cycle,
-    open_loop,
-    warm_up_seconds,
-)
+from bench.claims_capacity import OPERATORS, WORKERS, http_cycle
 from bench.harness.child import script_main
 from bench.harness.claim_cycle import tiny_png
 from bench.harness.cli import log, parse_args
 from bench.harness.config import write_config
 from bench.harness.database import BenchDatabase
 from bench.harness.load import freeze_load_client
+from bench.harness.open_loop import open_loop, warm_up_seconds
 from bench.harness.results import fmt, machine_info, summary_line, write_result
 from bench.harness.seed import create_users, seed_work_items
 from bench.harness.servers import api_server, login
@@ -102,8 +97,12 @@ def worker_events(probe: Path) -> tuple[list[Event], int]:
         for line in path.read_text().splitlines():
             event = json.loads(line)
             if event["api"]:
-                events.append((event["start"], event["seconds"], event["cpu_seconds"]))
                 frozen = max(frozen, event["frozen"])
+                if "start" in event:  # not the line noting the freeze
+                    start, wall, cpu = (
+                        event[k] for k in ("start", "seconds", "cpu_seconds")
+                    )
+                    events.append((start, wall, cpu))
     return events, frozen
 
 

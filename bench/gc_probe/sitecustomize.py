@@ -7,8 +7,9 @@ environment) writes ``<pid>.jsonl`` in that folder, one line per full collection
 start (``time.perf_counter``, one clock for every process on Linux), its wall time
 (how long the worker answered nothing), its CPU time (the thread's: what it cost,
 whatever else the machine was doing), the objects it freed, how many objects were
-frozen then and whether the process had imported the app. Production never has this
-folder on its path; without the variable it does nothing.
+frozen then and whether the process had imported the app; and once, at the first
+collection of any generation after a ``gc.freeze``, how many objects it froze.
+Production never has this folder on its path; without the variable it does nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ if _OUT:
     _started = [0.0, 0.0]
     _path = os.path.join(_OUT, f"{os.getpid()}.jsonl")
 
+    _noted_freeze: list[int] = []
+
     def _probe(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop" and not _noted_freeze and gc.get_freeze_count():
+            _noted_freeze.append(gc.get_freeze_count())
+            _write({"froze_by": time.perf_counter()})
         if info["generation"] != 2:
             return
         if phase == "start":
