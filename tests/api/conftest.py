@@ -117,6 +117,8 @@ def check_answer(app: Any, response: httpx.Response) -> None:
 
 @pytest.fixture(autouse=True)
 def answers_as_documented(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Not a mock: every request still goes to the real app; the wrapper only holds
+    # the answer to the OpenAPI document.
     sent = TestClient.request
 
     def request(self: TestClient, *args: Any, **kwargs: Any) -> httpx.Response:

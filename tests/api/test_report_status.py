@@ -163,6 +163,8 @@ def test_a_filtered_count_that_takes_too_long_is_refused_in_words(
 ) -> None:
     """The bound: past FILTERED_TIMEOUT_MS the request is refused, not left running
     (here the renditions table is held by another transaction so the count waits)."""
+    # Not a mock: the real bound (statement_timeout), shortened from 30 s so the test
+    # waits 0.3 s; the lock below makes the real count wait past it.
     monkeypatch.setattr(cropped_report, "FILTERED_TIMEOUT_MS", 300)
     with engine.connect() as other:
         other.execute(
@@ -176,5 +178,5 @@ def test_a_filtered_count_that_takes_too_long_is_refused_in_words(
         other.rollback()
     message = refused(answer, 400)
     assert "took longer than" in message and "narrow it" in message
-    # Without the status filter the day summaries place the page: no such wait.
+    # Once the table is free again, the same filtered report answers.
     assert _report(client, scenario["admin_h"], status=3)["TotalCount"] == 2

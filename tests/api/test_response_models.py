@@ -44,7 +44,9 @@ class Recorder:
                 self.returned.append(kwargs["response_content"])
             return await serialize(**kwargs)
 
-        # Fails loudly (AttributeError) should FastAPI rename the function.
+        # Not a mock: FastAPI's own serialisation still runs; the wrapper only
+        # records what it was given. Fails loudly (AttributeError) should FastAPI
+        # rename the function.
         monkeypatch.setattr(fastapi.routing, "serialize_response", recording)
 
 

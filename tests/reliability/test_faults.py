@@ -182,7 +182,8 @@ def _s3_pipeline(pipeline, s3_bucket, endpoint: str) -> tuple[Any, str]:
 def test_s3_errors_on_list_and_get_are_retried(
     pipeline, s3_bucket, flaky_s3, monkeypatch
 ) -> None:
-    # One run per file, so that each download meets its own injected faults.
+    # Not a mock: a smaller batch, one run per file, so that each download meets
+    # its own injected faults.
     monkeypatch.setattr(sensors, "MAX_FILES_PER_RUN", 1)
     _s3_pipeline(pipeline, s3_bucket, flaky_s3.endpoint_url)
     # The listing answers 503 SlowDown twice, then works.

@@ -118,7 +118,8 @@ def legacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     relative folders are under tmp_path; no selection in the environment."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PROCESSING_MIDDLEWARE", raising=False)
-    # Each test starts as a fresh process would: no key warned about yet.
+    # Not a mock: the real warned-keys set, emptied so each test starts as a fresh
+    # process would (no key warned about yet).
     monkeypatch.setattr(legacy_keys, "_warned_legacy_keys", set())
     path = tmp_path / "config.yml"
     shutil.copy(LEGACY_FILE, path)
