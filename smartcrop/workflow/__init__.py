@@ -6,7 +6,7 @@ Public, by module (callers import the module or these names from it):
 - ``save``: ``save_crops``, ``delete_rendition``
 - ``status_updates``: ``update_status``
 - ``locks``: ``release_expired_locks``, ``release_user_locks``
-- ``renewal``: ``renew_lock``, ``lock_expires_at``
+- ``renewal``: ``renew_lock``
 - ``history``: ``programme_history``
 - ``programmes``: ``claimed_programme``, ``build_programme``, ``programme_after_write``
   (the API's answers)

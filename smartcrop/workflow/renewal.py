@@ -16,7 +16,7 @@ held it (as a write to a row one does not hold is 409, ``locks.require_held``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,12 +36,6 @@ class Renewed:
 
 
 # Only the state constant is interpolated; every value is a parameter.
-_EXPIRES = text(f"""
-    SELECT min(lockedat) + make_interval(mins => CAST(:minutes AS integer))
-    FROM smartcrop_programimage
-    WHERE id = ANY(:ids) AND currentstate = {LOCKED}
-    """)  # noqa: S608
-
 _RENEW = text(f"""
     WITH renewed AS (
         UPDATE smartcrop_programimage SET lockedat = now()
@@ -64,19 +58,6 @@ _CLAIM_ACTION = {
     CLAIM.source.status: CLAIM.action,
     QA_CLAIM.source.status: QA_CLAIM.action,
 }
-
-
-def lock_expires_at(
-    session: Session, image_ids: Iterable[int], timeout_minutes: int
-) -> datetime:
-    """When the lock on these (locked) rows lapses: the earliest ``lockedat`` among
-    them plus the timeout. 409 if none of them is locked any more."""
-    expires: datetime | None = session.scalar(
-        _EXPIRES, {"ids": sorted(set(image_ids)), "minutes": timeout_minutes}
-    )
-    if expires is None:
-        raise Conflict("the programme's lock ended before the answer was made")
-    return expires
 
 
 def renew_lock(

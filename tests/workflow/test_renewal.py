@@ -12,7 +12,8 @@ from sqlalchemy import Engine, text
 from smartcrop.errors import Conflict, InvalidInput, NotFound
 from smartcrop.workflow.claims import claim_for_operator, claim_for_qa
 from smartcrop.workflow.locks import release_expired_locks, release_user_locks
-from smartcrop.workflow.renewal import lock_expires_at, renew_lock
+from smartcrop.workflow.programmes import claimed_programme
+from smartcrop.workflow.renewal import renew_lock
 from tests.support.work_items import (
     add_item,
     add_user,
@@ -141,18 +142,29 @@ def test_each_stage_renews_its_own_rows(engine: Engine) -> None:
     assert "locked by another user" in refusal(engine, "SH1", operator, QA)
 
 
-def test_the_expiry_of_a_claim_is_its_time_plus_the_timeout(engine: Engine) -> None:
+def _expiry(session, image_ids, settings):  # noqa: ANN001, ANN202
+    """The LockExpiresAt a claim answers for these rows."""
+    answer = claimed_programme(
+        session, image_ids, settings, lock_timeout_minutes=TIMEOUT
+    )
+    assert answer is not None
+    return answer[1]
+
+
+def test_the_expiry_of_a_claim_is_its_time_plus_the_timeout(
+    engine: Engine, settings
+) -> None:
     alice = add_user(engine)
     images = [add_item(engine, "SH1"), add_item(engine, "SH1")]
     with sessions(engine).begin() as session:
         claimed = claim_for_operator(session, "NBCU", alice, lock_timeout_minutes=30)
         assert claimed is not None
-        expires = lock_expires_at(session, claimed.image_ids, TIMEOUT)
+        expires = _expiry(session, claimed.image_ids, settings)
         now = session.scalar(text("SELECT now()"))
     assert expires == now + timedelta(minutes=TIMEOUT)
     # The programme's expiry is its earliest row's.
     age_locks(engine, 7, images[0])
     with sessions(engine).begin() as session:
-        assert lock_expires_at(session, images, TIMEOUT) == now + timedelta(
+        assert _expiry(session, images, settings) == now + timedelta(
             minutes=TIMEOUT - 7
         )
