@@ -13,9 +13,11 @@ per operator. Rates step up until the claim p99 passes 50 ms, an arrival was not
 served, or more than 1% of arrivals started late (below). Every operator's HTTP
 client or SQL connection is made before the load, and a warm-up at the first rate
 lasts until every operator has claimed (``warm_up_seconds``: 2 s at least); it is
-not counted. (Made lazily, inside the first step, a client cost 20 ms of the load
-client's CPU each, ~28 of them in a row: that, not the server, decided the first
-step's p99.)
+not counted. A step lasts ``--seconds`` and at least long enough for 200 arrivals
+(``MIN_ARRIVALS``): with fewer, the p99 is the single slowest claim, and one stray
+pause at 10/s (80 arrivals) once decided the whole climb. (Made lazily, inside the
+first step, a client cost 20 ms of the load client's CPU each, ~28 of them in a row:
+that, not the server, decided the first step's p99.)
 
 Latency is measured from the moment the claim is sent; ``late`` counts arrivals the
 load client itself started more than 20 ms after their time (then the client, not
@@ -67,6 +69,8 @@ OPERATORS = 48
 TARGET_RATE = 50.0
 FULL_RATES = (10, 20, 30, 40, 50, 60, 70, 80, 100, 120, 150, 200, 250, 300)
 SMOKE_RATES = (5, 10)
+# Arrivals a full step needs for its p99 to be the 2nd-slowest claim, not the slowest.
+MIN_ARRIVALS = 200
 
 
 def http_cycle(base_url: str, provider: str, png: str, operators: list[Any]):
@@ -173,6 +177,7 @@ def climb(
     seed: int,
     operators: list[Any],
     make: Callable[[], tuple[Callable[..., None], Callable[[], None]]],
+    min_arrivals: int = 0,
 ) -> list[Step]:
     steps: list[Step] = []
     # The previous climb's garbage (48 HTTP clients, each with an SSL context, in
@@ -184,7 +189,8 @@ def climb(
         warm_up = warm_up_seconds(rates[0], len(operators))
         open_loop(rates[0], warm_up, seed - 1, operators, cycle)
         for i, rate in enumerate(rates):
-            step = open_loop(rate, seconds, seed + i, operators, cycle)
+            step_seconds = max(seconds, min_arrivals / rate)
+            step = open_loop(rate, step_seconds, seed + i, operators, cycle)
             steps.append(step)
             log(
                 f"{NAME}: {name} {rate:g}/s -> {step.achieved:.1f}/s, claim p99 "
@@ -209,7 +215,9 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
     count = 8 if args.smoke else OPERATORS
     warm_up = warm_up_seconds(rates[0], count)
-    programmes = int(sum(rates) * seconds * 1.5) + 50 + int(rates[0] * warm_up * 1.5)
+    min_arrivals = 0 if args.smoke else MIN_ARRIVALS
+    arrivals = sum(max(rate * seconds, min_arrivals) for rate in rates)
+    programmes = int(arrivals * 1.5) + 50 + int(rates[0] * warm_up * 1.5)
     with BenchDatabase() as db:
         machine = machine_info(db.server_version())
         url = db.fresh()
@@ -233,6 +241,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                 args.seed,
                 tokens,
                 lambda: http_cycle(server.base_url, "HTTP", tiny_png(), tokens),
+                min_arrivals,
             )
         sql_steps = climb(
             "SQL",
@@ -241,6 +250,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             args.seed,
             [uid for uid, _ in operators],
             lambda: sql_cycle(url, "SQL", [uid for uid, _ in operators]),
+            min_arrivals,
         )
     project, baseline = capacity(http_steps), capacity(sql_steps)
     targets = [Target("capacity over HTTP", project, TARGET_RATE, "min", "/s")]
