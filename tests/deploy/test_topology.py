@@ -41,6 +41,7 @@ from tests.deploy.topology_checks import (
     PROVIDER,
     login,
     seed_programmes,
+    sensor_tick_gaps,
 )
 from tests.deploy.topology_steps import (
     Deployment,
@@ -52,6 +53,8 @@ from tests.deploy.topology_steps import (
 )
 from tests.support.export_setup import base_config, merge, query
 from tests.support.topology import production_topology
+
+SENSOR_INTERVAL = 5
 
 
 @pytest.mark.slow
@@ -67,7 +70,8 @@ def test_the_production_topology_as_separate_processes(
     config = merge(
         base_config(tmp_path, db_url),
         {
-            "filewatcher": {"sensor_interval_seconds": 1},
+            # The daemon's loop is 5 s: the smallest interval that means what it says.
+            "filewatcher": {"sensor_interval_seconds": SENSOR_INTERVAL},
             "smartcrop_service": {"dagster": {"wait_seconds": 120}},
             # Only the API starts exports here: the nightly schedules never come up
             # during the test (29 February).
@@ -112,6 +116,11 @@ def test_the_production_topology_as_separate_processes(
             "SELECT count(*) FROM smartcrop_upload_files WHERE filename = %s",
             (MANIFEST,),
         ) == [(1,)]
+        # ... every 5 s, as configured: never a daemon loop skipped, which would make
+        # a file wait 10 s (pipelines.sensors.dagster_min_interval).
+        gaps = sensor_tick_gaps(topology, "local_staging_sensor")
+        assert len(gaps) >= 5, gaps
+        assert max(gaps) < 2 * SENSOR_INTERVAL - 0.5, [round(g, 2) for g in gaps]
     print(
         "topology: "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())

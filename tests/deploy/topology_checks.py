@@ -4,6 +4,7 @@ Dagster runs' events, holding the export lock and reading the manifests written.
 from __future__ import annotations
 
 import csv
+import itertools
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -207,3 +208,15 @@ def assert_every_rendition_in_exactly_one_manifest(
         assert {stamped[row] for row in rows} == {name}
     assert not list(outbound.glob("*.part"))
     return files
+
+
+def sensor_tick_gaps(topology: Topology, sensor_name: str) -> list[float]:
+    """Seconds between the consecutive ticks of one sensor, from the instance."""
+    for state in topology.instance.all_instigator_state():
+        if state.instigator_name == sensor_name:
+            ticks = topology.instance.get_ticks(
+                state.instigator_origin_id, state.selector_id, limit=1000
+            )
+            times = sorted(tick.timestamp for tick in ticks)
+            return [b - a for a, b in itertools.pairwise(times)]
+    raise AssertionError(f"no sensor {sensor_name} on the instance")
