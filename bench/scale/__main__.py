@@ -11,7 +11,8 @@ then ``smartcrop_recount()`` rebuilds the kept counts, as after any bulk load.
 Then ``smartcrop api --workers 2`` serves it and one client on loopback measures each
 operation (p50 and p95 over ``--samples``, after warm-up): claim, save and release;
 ``/dashboard/Totals`` and ``ProviderList``; the report's first page under every
-filter (none, provider, user, 7 days, all together), a middle and the last page;
+filter (none, provider, user, 7 days, all together), a middle and the last page
+(of no filter, of 7 days, and of 7 days with the status filter, beyond the contract);
 the XLSX download of 7 days (cost per row); and the nightly manifest of 1,000 new
 images. The growth of each operation is its p95 on the large database over its p95
 on the small one; the small database is the baseline measured in the same run.
