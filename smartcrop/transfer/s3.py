@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import boto3
 import botocore.exceptions as bce
@@ -23,8 +23,8 @@ from smartcrop.transfer import (
     IncompleteTransferError,
     RemoteFile,
     TransferError,
-    part_path,
 )
+from smartcrop.transfer.partial import download_whole, write_part
 from smartcrop.transfer.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 
 _CHUNK = 1024 * 1024
@@ -221,38 +221,28 @@ def download(
     equals the object's ``ContentLength``, so a reader never sees a partial file under
     the final name. The ``.part`` file is removed when every attempt failed.
     """
-    dest = Path(dest_path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = part_path(dest)
-    what = f"download s3://{bucket}/{key}"
 
-    def attempt() -> Path:
+    def fill(part: Path) -> int:
         response = client.get_object(Bucket=bucket, Key=key)
-        expected = int(response["ContentLength"])
         body = response["Body"]
-        written = 0
+
+        def write(out: BinaryIO) -> None:
+            for chunk in body.iter_chunks(_CHUNK):
+                out.write(chunk)
+
         try:
-            with part.open("wb") as out:
-                for chunk in body.iter_chunks(_CHUNK):
-                    out.write(chunk)
-                    written += len(chunk)
-                out.flush()
-                # Durable before the rename, so a crash can't leave a short final file.
-                os.fsync(out.fileno())
+            write_part(part, write)
         finally:
             body.close()
-        if written != expected:
-            raise IncompleteTransferError(f"{what}: got {written} of {expected} bytes")
-        os.replace(part, dest)
-        return dest
+        return int(response["ContentLength"])
 
-    try:
-        return call_with_retry(
-            attempt, what=what, transient=is_transient_s3_error, policy=retry
-        )
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    return download_whole(
+        dest_path,
+        f"download s3://{bucket}/{key}",
+        fill,
+        transient=is_transient_s3_error,
+        retry=retry,
+    )
 
 
 def upload(

@@ -23,8 +23,8 @@ from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READ
 from smartcrop.transfer import (
     IncompleteTransferError,
     RemoteFile,
-    part_path,
 )
+from smartcrop.transfer.partial import download_whole, write_part
 from smartcrop.transfer.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 from smartcrop.transfer.ssh import (
     ProxyTunnelError,
@@ -152,32 +152,20 @@ def download(
     the remote size; each attempt uses a new connection. The ``.part`` is removed when
     every attempt failed.
     """
-    dest = Path(dest_path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = part_path(dest)
-    what = f"download {endpoint.describe(remote_path)}"
 
-    def attempt() -> Path:
+    def fill(part: Path) -> int:
         with open_session(endpoint) as sftp:
             expected = sftp.stat(_wire(remote_path)).st_size or 0
-            with part.open("wb") as out:
-                sftp.getfo(_wire(remote_path), out)
-                out.flush()
-                # Durable before the rename, so a crash can't leave a short final file.
-                os.fsync(out.fileno())
-        written = part.stat().st_size
-        if written != expected:
-            raise IncompleteTransferError(f"{what}: got {written} of {expected} bytes")
-        os.replace(part, dest)
-        return dest
+            write_part(part, lambda out: sftp.getfo(_wire(remote_path), out))
+        return expected
 
-    try:
-        return call_with_retry(
-            attempt, what=what, transient=is_transient_sftp_error, policy=retry
-        )
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    return download_whole(
+        dest_path,
+        f"download {endpoint.describe(remote_path)}",
+        fill,
+        transient=is_transient_sftp_error,
+        retry=retry,
+    )
 
 
 def _rename_over(sftp: paramiko.SFTPClient, source: str, target: str) -> None:

@@ -12,6 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from smartcrop.workflow.qa_routing import bucket_of
+from tests.support.contract_fields import (
+    IMAGE_FIELDS,
+    PROGRAMME_FIELDS,
+    RENDITION_FIELDS,
+)
 from tests.support.work_items import add_item, audit_rows, snapshot, states
 from tests.support.workflow_api import (
     claim,
@@ -22,36 +27,6 @@ from tests.support.workflow_api import (
     save_body,
     standard_renditions,
 )
-
-PROGRAMME_KEYS = {"ProgramId", "ProviderName", "ProgramTitle", "Images"}
-
-IMAGE_KEYS = {
-    "ImageId",
-    "ImageUrl",
-    "ImageTypeId",
-    "ImageType",
-    "LanguageId",
-    "Language",
-    "Width",
-    "Height",
-    "Status",
-    "CurrentState",
-    "LockedBy",
-    "RejectReasonId",
-    "Notes",
-    "Renditions",
-}
-
-RENDITION_KEYS = {
-    "AspectRatioId",
-    "AspectRatio",
-    "X",
-    "Y",
-    "Width",
-    "Height",
-    "Url",
-    "ImageBase64",
-}
 
 
 def test_a_programme_through_operator_and_qa(
@@ -64,7 +39,7 @@ def test_a_programme_through_operator_and_qa(
     add_item(engine, "SH999", age=timedelta(hours=1))
 
     programme = data(claim(client, op_h, op))
-    assert set(programme) == PROGRAMME_KEYS | {"LockExpiresAt"}  # claims only
+    assert set(programme) == PROGRAMME_FIELDS | {"LockExpiresAt"}  # claims only
     assert (programme["ProgramId"], programme["ProviderName"]) == (
         "SH012345670000",
         "NBCU",
@@ -72,7 +47,7 @@ def test_a_programme_through_operator_and_qa(
     assert programme["ProgramTitle"] == "Night Court"
     first, second = programme["Images"]
     # The contract's fields, plus the crop suggestions (smartcrop/suggest) beside them.
-    assert set(first) == IMAGE_KEYS | {"Suggestions", "LastComment", "SentBackBy"}
+    assert set(first) == IMAGE_FIELDS | {"Suggestions", "LastComment", "SentBackBy"}
     assert first["ImageId"] == a and second["ImageId"] == b
     assert (first["ImageType"], first["Language"], first["Notes"]) == (
         "Poster",
@@ -92,7 +67,7 @@ def test_a_programme_through_operator_and_qa(
     assert [i["Status"] for i in saved["Images"]] == [2, 2]  # QA on, no rule
     assert [i["CurrentState"] for i in saved["Images"]] == [0, 0]
     rend = saved["Images"][0]["Renditions"]
-    assert [set(r) for r in rend] == [RENDITION_KEYS] * 2
+    assert [set(r) for r in rend] == [RENDITION_FIELDS] * 2
     assert [(r["AspectRatio"], r["Width"], r["Height"]) for r in rend] == [
         ("16x9", 160, 90),
         ("1x1", 100, 100),
@@ -288,7 +263,7 @@ def test_every_write_answers_the_whole_programme(
     add_item(engine, "SH2")
 
     def images(programme: dict) -> list[tuple[int, int, int, int | None]]:
-        assert set(programme) == PROGRAMME_KEYS
+        assert set(programme) == PROGRAMME_FIELDS
         assert programme["ProgramId"] == "SH1"
         return [
             (i["ImageId"], i["Status"], i["CurrentState"], i["LockedBy"])

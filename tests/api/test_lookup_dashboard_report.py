@@ -13,30 +13,14 @@ from sqlalchemy import Engine, text
 
 from smartcrop.reporting import REPORT_HEADER
 from tests.support.work_items import add_item
-from tests.support.workflow_api import rendition, save_body, standard_renditions
-
-
-def data(response) -> Any:
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert (body["IsSuccess"], body["StatusCode"], body["Message"]) == (
-        True,
-        200,
-        "Success",
-    )
-    return body["Data"]
-
-
-def refused(response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert (body["IsSuccess"], body["StatusCode"], body["Data"]) == (
-        False,
-        status,
-        None,
-    )
-    return body["Message"]
-
+from tests.support.workflow_api import (
+    data,
+    operator_save,
+    refused,
+    rendition,
+    save_body,
+    success_data,
+)
 
 LOOKUPS = {
     "/lookup/GetImageTypeLookup": [
@@ -94,36 +78,8 @@ def test_every_role_reads_the_lookups_in_id_order(
 ) -> None:
     _, headers = token_for(role)
     for path, expected in LOOKUPS.items():
-        assert data(client.get(path, headers=headers)) == expected
+        assert success_data(client.get(path, headers=headers)) == expected
         refused(client.get(path), 401)
-
-
-def operator_save(
-    client, headers, user, provider, status, reason=None, renditions=None
-):
-    programme = data_any(
-        client.get(
-            f"/image/GetImageInfo?providerName={provider}&user={user}", headers=headers
-        )
-    )
-    images = [
-        (
-            i["ImageId"],
-            status,
-            reason,
-            standard_renditions() if renditions is None else renditions,
-        )
-        for i in programme["Images"]
-    ]
-    body = save_body(programme["ProgramId"], user, images)
-    saved = client.post("/image/SaveCropedImages", json=body, headers=headers)
-    assert saved.status_code == 200, saved.text
-    return programme["ProgramId"]
-
-
-def data_any(response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()["Data"]
 
 
 def test_dashboard_numbers_after_a_known_scenario(
@@ -147,9 +103,7 @@ def test_dashboard_numbers_after_a_known_scenario(
         )
     operator_save(client, op_h, op, "NBCU", 2)  # SH1 -> QA
     operator_save(client, op_h, op, "NBCU", 4, reason=1)  # SH2 -> rejected
-    data_any(
-        client.get(f"/image/GetImageInfo?providerName=TMDB&user={op}", headers=op_h)
-    )
+    data(client.get(f"/image/GetImageInfo?providerName=TMDB&user={op}", headers=op_h))
 
     expected = {
         "TotalImages": 7,
@@ -161,9 +115,11 @@ def test_dashboard_numbers_after_a_known_scenario(
         "Exported": 1,
     }
     for headers in (op_h, qa_h):
-        assert data(client.get("/dashboard/Totals", headers=headers)) == expected
+        assert (
+            success_data(client.get("/dashboard/Totals", headers=headers)) == expected
+        )
 
-    first = data(client.get("/dashboard/ProviderList?pageSize=2", headers=op_h))
+    first = success_data(client.get("/dashboard/ProviderList?pageSize=2", headers=op_h))
     assert first == {
         "Items": [
             {
@@ -188,12 +144,12 @@ def test_dashboard_numbers_after_a_known_scenario(
         "TotalCount": 3,
         "TotalPages": 2,
     }
-    second = data(
+    second = success_data(
         client.get("/dashboard/ProviderList?pageNumber=2&pageSize=2", headers=op_h)
     )
     assert [i["ProviderName"] for i in second["Items"]] == ["TMDB"]
     assert second["Items"][0]["PendingOperator"] == 2
-    default = data(
+    default = success_data(
         client.get("/dashboard/ProviderList?pageNumber=&pageSize=", headers=op_h)
     )
     assert (default["PageNumber"], default["PageSize"], len(default["Items"])) == (
@@ -201,7 +157,9 @@ def test_dashboard_numbers_after_a_known_scenario(
         20,
         3,
     )
-    beyond = data(client.get("/dashboard/ProviderList?pageNumber=9", headers=op_h))
+    beyond = success_data(
+        client.get("/dashboard/ProviderList?pageNumber=9", headers=op_h)
+    )
     assert beyond["Items"] == [] and beyond["TotalCount"] == 3
     refused(client.get("/dashboard/Totals"), 401)
 
@@ -235,7 +193,7 @@ def report_scenario(client: TestClient, token_for, engine: Engine) -> dict[str, 
     add_item(engine, "EP1", "TMDB", title="Blue Planet")
     operator_save(client, op1_h, op1, "NBCU", 2)
     operator_save(client, op2_h, op2, "TMDB", 3, renditions=[rendition(2, 400, 300)])
-    data_any(
+    data(
         client.get(f"/image/GetCroppedImageInfo?programId=SH1&user={qa}", headers=qa_h)
     )
     with engine.begin() as conn:
@@ -262,7 +220,9 @@ def report_scenario(client: TestClient, token_for, engine: Engine) -> dict[str, 
 
 def _report(client, headers, **params) -> dict:
     query = "&".join(f"{k}={v}" for k, v in params.items())
-    return data(client.get(f"/report/CroppedImageReport?{query}", headers=headers))
+    return success_data(
+        client.get(f"/report/CroppedImageReport?{query}", headers=headers)
+    )
 
 
 def test_report_items_filters_and_paging(
@@ -381,7 +341,7 @@ def test_the_provider_list_counts_the_spellings_of_a_name_together(
     add_item(engine, "SH2", "NBCU", status=3)
     add_item(engine, "SH3", "Nbcu")
     add_item(engine, "EP1", "TMDB")
-    listed = data(client.get("/dashboard/ProviderList", headers=headers))
+    listed = success_data(client.get("/dashboard/ProviderList", headers=headers))
     assert [
         (i["ProviderName"], i["TotalImages"], i["PendingOperator"], i["Completed"])
         for i in listed["Items"]

@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
 from smartcrop.reporting import REPORT_HEADER, cropped_report
-from tests.api.test_lookup_dashboard_report import data, operator_save, refused
 from tests.support.work_items import add_item, engine_for
+from tests.support.workflow_api import operator_save, refused, success_data
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def scenario(client: TestClient, token_for, engine: Engine) -> dict[str, Any]:
 
 
 def _report(client: TestClient, headers: dict, **params: Any) -> dict:
-    return data(
+    return success_data(
         client.get("/report/CroppedImageReport", params=params, headers=headers)
     )
 

@@ -11,33 +11,16 @@ import csv
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smartcrop.db import get_engine
 from smartcrop.exports import dumps
 from tests.support.work_items import add_item, add_rendition, snapshot
-from tests.support.workflow_api import client_for, save_body
+from tests.support.workflow_api import client_for, data, refused, save_body
 
 COMMENT = '=HYPERLINK("https://evil.example.com","The 16x9 cuts the title off")'
 OTHER = 7  # reject reason "Other"
-
-
-def data(response: httpx.Response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()["Data"]
-
-
-def refused(response: httpx.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert (body["IsSuccess"], body["StatusCode"], body["Data"]) == (
-        False,
-        status,
-        None,
-    )
-    return str(body["Message"])
 
 
 def claim(client: TestClient, headers: dict[str, str]) -> Any:

@@ -18,6 +18,7 @@ from smartcrop.ingestion.manifests import (
 )
 from tests.support.landing import ingest as _ingest
 from tests.support.landing import press as _press
+from tests.support.landing import record as _record
 from tests.support.landing import row as _row
 from tests.support.manifest_samples import query
 
@@ -69,15 +70,7 @@ def test_unknown_lookup_values_are_kept_as_text_with_no_id(
 
 def test_landing_is_all_or_nothing(conn: psycopg.Connection, tmp_path: Path) -> None:
     path = _press(tmp_path / "NBCU_y.xlsx", [_row("SH1", 1)])
-    record = landing.record_file(
-        conn,
-        partition_key="k",
-        path=path,
-        filename=path.name,
-        source="cli",
-        source_path=str(path),
-        source_modified=None,
-    )
+    record = _record(conn, path, "k")
 
     def rows_then_crash():
         good = ParsedRow(
@@ -115,15 +108,7 @@ def test_a_failed_file_fixed_and_resent_is_ingested(
 ) -> None:
     broken = tmp_path / "NBCU_z.xlsx"
     broken.write_bytes(b"PK\x03\x04 this is not a workbook")
-    record = landing.record_file(
-        conn,
-        partition_key="first",
-        path=broken,
-        filename=broken.name,
-        source="cli",
-        source_path=str(broken),
-        source_modified=None,
-    )
+    record = _record(conn, broken, "first")
     with pytest.raises(ManifestError):
         landing.land_rows(conn, record, broken, DEFAULT_PROVIDER_FILE_TYPE)
     landing.mark_failed(conn, record.id, "not a readable workbook")

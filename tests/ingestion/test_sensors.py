@@ -169,14 +169,7 @@ def test_s3_sensor_picks_up_each_new_object_once(
     pipeline, s3_bucket, s3_server
 ) -> None:
     client, bucket = s3_bucket
-    pipeline.configure(
-        aws_config={"access_key_id": "testing", "secret_access_key": "testing"},
-        filewatcher={
-            "s3_sources": [
-                {"bucket": bucket, "prefix": "incoming/", "endpoint_url": s3_server}
-            ]
-        },
-    )
+    pipeline.watch_s3(bucket, s3_server)
     client.upload_file(
         str(SAMPLES / "NBCU_20261120.xlsx"), bucket, "incoming/NBCU_20261120.xlsx"
     )

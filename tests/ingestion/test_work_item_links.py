@@ -11,6 +11,7 @@ from smartcrop.ingestion.manifests import (
     DEFAULT_PROVIDER_FILE_TYPE,
 )
 from tests.support.landing import ingest as _ingest
+from tests.support.landing import land as _land
 from tests.support.landing import press as _press
 from tests.support.landing import row as _row
 
@@ -157,16 +158,7 @@ def test_rows_landed_without_links_are_linked(
     # As the previous version landed them: no link, no duplicate flag.
     _ingest(conn, _file_a(tmp_path))
     path = _file_b(tmp_path)
-    record = landing.record_file(
-        conn,
-        partition_key=path.name,
-        path=path,
-        filename=path.name,
-        source="cli",
-        source_path=str(path),
-        source_modified=None,
-    )
-    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    record = _land(conn, path)
     conn.execute(
         "UPDATE smartcrop_inputfiles SET programimageid = NULL, isduplicate = false"
         " WHERE uploadfileid = %s",
@@ -183,16 +175,7 @@ def test_a_reserved_id_already_in_use_is_repaired(
 ) -> None:
     _ingest(conn, _file_a(tmp_path))
     path = _file_b(tmp_path)
-    record = landing.record_file(
-        conn,
-        partition_key=path.name,
-        path=path,
-        filename=path.name,
-        source="cli",
-        source_path=str(path),
-        source_modified=None,
-    )
-    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    record = _land(conn, path)
     # Row 2 of file b (SH3/1) given the id of another pair's work item.
     (taken,) = conn.execute("SELECT min(id) FROM smartcrop_programimage").fetchone()
     conn.execute(
@@ -269,16 +252,7 @@ def test_rows_landed_without_work_items_fail_the_check(
     conn: psycopg.Connection, tmp_path: Path
 ) -> None:
     path = _file_b(tmp_path)
-    record = landing.record_file(
-        conn,
-        partition_key=path.name,
-        path=path,
-        filename=path.name,
-        source="cli",
-        source_path=str(path),
-        source_modified=None,
-    )
-    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
+    record = _land(conn, path)
 
     landed = work_items.unlinked_rows(conn, [path.name])
     # Each row names the id reserved for it, but no item has that id yet.

@@ -43,14 +43,7 @@ def test_an_s3_resource_swapped_in_is_what_the_sensor_and_the_asset_use(
     pipeline, s3_bucket, s3_server
 ) -> None:
     client, bucket = s3_bucket
-    pipeline.configure(
-        aws_config={"access_key_id": "testing", "secret_access_key": "testing"},
-        filewatcher={
-            "s3_sources": [
-                {"bucket": bucket, "prefix": "incoming/", "endpoint_url": NOWHERE_URL}
-            ]
-        },
-    )
+    pipeline.watch_s3(bucket, NOWHERE_URL)
     client.upload_file(
         str(SAMPLES / "NBCU_20261120.xlsx"), bucket, "incoming/NBCU_20261120.xlsx"
     )

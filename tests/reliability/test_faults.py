@@ -26,7 +26,6 @@ from tests.support import corpus
 from tests.support.api import DEFAULT_PASSWORD, login
 from tests.support.manifest_samples import query
 from tests.support.pipelines import Pipeline, files_of, keys_of
-from tests.support.s3_server import ACCESS_KEY, SECRET_KEY
 
 SFTP_DIR = "/outbound"
 
@@ -166,14 +165,7 @@ S3_KEYS = {
 
 def _s3_pipeline(pipeline, s3_bucket, endpoint: str) -> tuple[Any, str]:
     client, bucket = s3_bucket
-    pipeline.configure(
-        aws_config={"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY},
-        filewatcher={
-            "s3_sources": [
-                {"bucket": bucket, "prefix": "incoming/", "endpoint_url": endpoint}
-            ]
-        },
-    )
+    pipeline.watch_s3(bucket, endpoint)
     for index, (key, (_, rows)) in enumerate(S3_KEYS.items()):
         client.put_object(Bucket=bucket, Key=key, Body=corpus.good(f"SH{index}S", rows))
     return client, bucket
@@ -217,18 +209,7 @@ def test_a_long_s3_outage_is_covered_by_the_step_retry(
     """More failures than the transfer's own four attempts: the step fails, and
     Dagster's RetryPolicy on manifest_file tries it again once S3 is back."""
     client, bucket = s3_bucket
-    pipeline.configure(
-        aws_config={"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY},
-        filewatcher={
-            "s3_sources": [
-                {
-                    "bucket": bucket,
-                    "prefix": "incoming/",
-                    "endpoint_url": flaky_s3.endpoint_url,
-                }
-            ]
-        },
-    )
+    pipeline.watch_s3(bucket, flaky_s3.endpoint_url)
     client.put_object(
         Bucket=bucket, Key="incoming/NBCU_outage.xlsx", Body=corpus.good("SH9S", 8)
     )

@@ -105,6 +105,18 @@ def assert_all_agree(
 # --- random writes of every kind ---------------------------------------------------
 
 
+def random_history(session: Session, users: list[int], seed: int, steps: int) -> None:
+    """Empty the work items (through the triggers: one more write the kept counts
+    must follow), add up to six at random and make ``steps`` random writes; nothing
+    committed, so the caller rolls it back after its checks."""
+    rng = random.Random(seed)
+    session.execute(text("DELETE FROM smartcrop_programimage"))
+    world = World(session, users)
+    world.add_items(rng, rng.randint(0, 6))
+    for _ in range(steps):
+        world.step(rng)
+
+
 class World:
     """Random rows written the ways the application writes them, in plain SQL."""
 

@@ -26,6 +26,7 @@ from tests.reporting.reference_counts import (
     full_providers,
     full_totals,
     provider_page,
+    random_history,
     report_filters,
 )
 from tests.support.work_items import add_item, add_user
@@ -42,13 +43,8 @@ from tests.support.work_items import add_item, add_user
 def test_random_writes_keep_every_count_equal_to_a_full_count(
     engine: Engine, users: list[int], seed: int, steps: int
 ) -> None:
-    rng = random.Random(seed)
     with Session(engine) as session:
-        session.execute(text("DELETE FROM smartcrop_programimage"))
-        world = World(session, users)
-        world.add_items(rng, rng.randint(0, 6))
-        for _ in range(steps):
-            world.step(rng)
+        random_history(session, users, seed, steps)
         assert_all_agree(session, report_filters(users))
         session.rollback()
 

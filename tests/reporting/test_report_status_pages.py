@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from smartcrop import reporting
 from smartcrop.reporting import cropped_report
-from tests.reporting.reference_counts import PROVIDERS, TODAY, World
+from tests.reporting.reference_counts import PROVIDERS, TODAY, World, random_history
 from tests.support.work_items import add_item
 
 
@@ -74,13 +74,8 @@ def assert_pages_agree(session: Session, users: list[int]) -> None:
 def test_random_writes_keep_the_status_filtered_pages_exact(
     engine: Engine, users: list[int], seed: int, steps: int
 ) -> None:
-    rng = random.Random(seed)
     with Session(engine) as session:
-        session.execute(text("DELETE FROM smartcrop_programimage"))
-        world = World(session, users)
-        world.add_items(rng, rng.randint(0, 6))
-        for _ in range(steps):
-            world.step(rng)
+        random_history(session, users, seed, steps)
         assert_pages_agree(session, users)
         session.rollback()
 

@@ -10,26 +10,11 @@ from sqlalchemy import Engine
 from samples.demo import scenes
 from smartcrop.lookups import ASPECT_RATIOS
 from smartcrop.renditions.validation import AspectRatioSpec, CropBox, check_crop_box
+from tests.support.contract_fields import IMAGE_FIELDS
 from tests.support.image_server import Route, allowing, encode, serve
 from tests.support.manifest_samples import query
 from tests.support.work_items import add_item
 
-CONTRACT_IMAGE_FIELDS = {
-    "ImageId",
-    "ImageUrl",
-    "ImageTypeId",
-    "ImageType",
-    "LanguageId",
-    "Language",
-    "Width",
-    "Height",
-    "Status",
-    "CurrentState",
-    "LockedBy",
-    "RejectReasonId",
-    "Notes",
-    "Renditions",
-}
 SUGGESTION_FIELDS = {
     "AspectRatioId",
     "AspectRatio",
@@ -149,7 +134,7 @@ def test_the_programme_carries_its_suggestions(
         # The contract's fields are all there, unchanged; Suggestions is added (and
         # the send-back's LastComment and SentBackBy, null here).
         added = {"Suggestions", "LastComment", "SentBackBy"}
-        assert set(image) == CONTRACT_IMAGE_FIELDS | added
+        assert set(image) == IMAGE_FIELDS | added
         assert image["Status"] == 1 and image["CurrentState"] == 1
     assert by_id[with_face]["Suggestions"] == computed
     assert by_id[flat]["Suggestions"] == []

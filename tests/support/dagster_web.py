@@ -1,7 +1,8 @@
 """A real Dagster webserver serving the project's code location, for the tests of the
 endpoints that submit runs to it (contract 4.9).
 
-One webserver per test module (its start loads the code location: seconds), on a
+One webserver per test session (per pytest-xdist worker: its start loads the code
+location, seconds, and the endpoint tests are spread over three modules), on a
 DAGSTER_HOME of its own with the default run coordinator, so a submitted run is
 launched at once by the webserver without a daemon (the queue and the daemon are the
 topology test's). The code location and every run worker read the settings file named
@@ -122,7 +123,7 @@ def stop(web: DagsterWeb) -> None:
     stop_process(web.process)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dagster_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterWeb]:
     web = start_webserver(
         tmp_path_factory.mktemp("dagster_web"),

@@ -41,8 +41,10 @@ def row(pid: str, n: int, **extra: Any) -> list[Any]:
     ]
 
 
-def ingest(conn: psycopg.Connection, path: Path, key: str | None = None):
-    record = landing.record_file(
+def record(conn: psycopg.Connection, path: Path, key: str | None = None) -> Any:
+    """The file recorded as ``smartcrop ingest`` records a local file (its name the
+    partition key unless ``key`` is given)."""
+    return landing.record_file(
         conn,
         partition_key=key or path.name,
         path=path,
@@ -51,7 +53,19 @@ def ingest(conn: psycopg.Connection, path: Path, key: str | None = None):
         source_path=str(path),
         source_modified=None,
     )
-    if record.status == "skipped":
-        return record, None
-    landing.land_rows(conn, record, path, DEFAULT_PROVIDER_FILE_TYPE)
-    return record, work_items.derive_work_items(conn, record)
+
+
+def land(conn: psycopg.Connection, path: Path, key: str | None = None) -> Any:
+    """The file recorded and its rows landed, in the default layout; no work items
+    derived yet."""
+    recorded = record(conn, path, key)
+    landing.land_rows(conn, recorded, path, DEFAULT_PROVIDER_FILE_TYPE)
+    return recorded
+
+
+def ingest(conn: psycopg.Connection, path: Path, key: str | None = None):
+    record_ = record(conn, path, key)
+    if record_.status == "skipped":
+        return record_, None
+    landing.land_rows(conn, record_, path, DEFAULT_PROVIDER_FILE_TYPE)
+    return record_, work_items.derive_work_items(conn, record_)

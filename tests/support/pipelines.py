@@ -26,6 +26,7 @@ from assets.ingestion import manifest_partitions
 from pipelines.definitions import build_definitions
 from smartcrop.ingestion.acquire import Locator
 from smartcrop.settings import Settings, load_settings
+from tests.support.s3_server import ACCESS_KEY, SECRET_KEY
 
 # A port with no listener (9, discard): what tests/config.test.yml names too.
 NO_WEBSERVER = "http://127.0.0.1:9/graphql"
@@ -61,6 +62,25 @@ class Pipeline:
         self.config_path.write_text(yaml.safe_dump(self.config))
         for listener in self.on_configure:
             listener()
+
+    def watch_s3(
+        self,
+        bucket: str,
+        endpoint_url: str,
+        prefix: str | None = "incoming/",
+        region: str | None = None,
+    ) -> None:
+        """One S3 source, the bucket's ``prefix`` (None: the whole bucket) at
+        ``endpoint_url``, with the moto server's keys."""
+        source: dict[str, Any] = {"bucket": bucket, "endpoint_url": endpoint_url}
+        if prefix is not None:
+            source["prefix"] = prefix
+        if region is not None:
+            source["region"] = region
+        self.configure(
+            aws_config={"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY},
+            filewatcher={"s3_sources": [source]},
+        )
 
     @property
     def settings(self) -> Settings:

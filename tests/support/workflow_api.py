@@ -116,6 +116,46 @@ def data(response: httpx.Response) -> Any:
     return body["Data"]
 
 
+def success_data(response: httpx.Response) -> Any:
+    """The ``Data`` of a read: 200 with the envelope's plain ``Success``."""
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["IsSuccess"], body["StatusCode"], body["Message"]) == (
+        True,
+        200,
+        "Success",
+    )
+    return body["Data"]
+
+
+def operator_save(
+    client: TestClient,
+    headers: dict[str, str],
+    user: int,
+    provider: str,
+    status: int,
+    reason: int | None = None,
+    renditions: list[dict[str, Any]] | None = None,
+) -> str:
+    """An operator claims the next programme of ``provider`` and saves every image
+    with ``status`` (and ``reason``), the standard renditions unless given; returns
+    the programme's id."""
+    programme = data(claim(client, headers, user, provider))
+    images = [
+        (
+            i["ImageId"],
+            status,
+            reason,
+            standard_renditions() if renditions is None else renditions,
+        )
+        for i in programme["Images"]
+    ]
+    body = save_body(programme["ProgramId"], user, images)
+    saved = client.post("/image/SaveCropedImages", json=body, headers=headers)
+    assert saved.status_code == 200, saved.text
+    return str(programme["ProgramId"])
+
+
 def refused(response: httpx.Response, status: int) -> str:
     assert response.status_code == status, response.text
     body = response.json()

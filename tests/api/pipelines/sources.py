@@ -9,7 +9,7 @@ from pathlib import Path
 from dagster import DagsterRunStatus
 
 from tests.support.manifest_samples import SAMPLES
-from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
+from tests.support.s3_server import REGION
 
 GOOD = ["EMAIL_20261120.xlsx", "TMDB_20261120.xlsx"]
 
@@ -49,16 +49,4 @@ def watch_sftp_drop(pipeline, sftp_server) -> None:
 
 def watch_s3_prefix(pipeline, s3_server: str, bucket: str) -> None:
     """The moto bucket's in/ prefix (and every folder under it) as the one S3 source."""
-    pipeline.configure(
-        aws_config={"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY},
-        filewatcher={
-            "s3_sources": [
-                {
-                    "bucket": bucket,
-                    "prefix": "in/",
-                    "endpoint_url": s3_server,
-                    "region": REGION,
-                }
-            ]
-        },
-    )
+    pipeline.watch_s3(bucket, s3_server, prefix="in/", region=REGION)

@@ -14,7 +14,7 @@ from sqlalchemy import make_url
 from tests.api.pipelines.sources import GOOD, assert_run, watch_sftp_drop
 from tests.support.export_setup import add_image
 from tests.support.manifest_samples import SAMPLES
-from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY, free_port
+from tests.support.s3_server import REGION, free_port
 
 
 def _with_dagster(api_app: FastAPI, pipeline, **dagster: object) -> None:
@@ -75,14 +75,7 @@ def test_a_webserver_that_cannot_be_reached_answers_503_and_starts_nothing(
     client, admin, pipeline, api_app, dagster_web, s3_server: str, s3_bucket, path: str
 ) -> None:
     s3, bucket = s3_bucket
-    pipeline.configure(
-        aws_config={"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY},
-        filewatcher={
-            "s3_sources": [
-                {"bucket": bucket, "endpoint_url": s3_server, "region": REGION}
-            ]
-        },
-    )
+    pipeline.watch_s3(bucket, s3_server, prefix=None, region=REGION)
     s3.upload_file(str(SAMPLES / GOOD[0]), bucket, GOOD[0])
     # A port nothing listens on.
     down = f"http://127.0.0.1:{free_port()}/graphql"
