@@ -45,6 +45,21 @@ def _not_reserved_for_another(alias: str) -> str:
                < now() - make_interval(mins => CAST(:affinity AS integer)))"""
 
 
+def _programme_not_reserved_for_another(alias: str, same_provider: str) -> str:
+    """SQL: no free row of the row's programme waits, after a send-back less than
+    ``:affinity`` minutes old, for an operator other than ``:user``. A programme is
+    claimed whole: an image a later file added to a sent-back programme waits with
+    it for its operator, instead of going to whoever asks first."""
+    return f"""NOT EXISTS (
+                SELECT 1 FROM smartcrop_programimage s
+                WHERE s.link_object_id = {alias}.link_object_id {same_provider}
+                  AND s.status = {OPERATOR_QUEUE} AND s.currentstate = {FREE}
+                  AND s.reviewedat IS NOT NULL
+                  AND s.croppedby <> CAST(:user AS integer)
+                  AND s.reviewedat
+                      >= now() - make_interval(mins => CAST(:affinity AS integer)))"""  # noqa: S608 - this module's constants only
+
+
 def _candidates(
     status: int, with_provider: bool, affinity: bool = False, sent_back: bool = False
 ) -> str:
@@ -72,6 +87,9 @@ def _candidates(
                   AND {_live("h")})"""  # noqa: S608 - this module's constants only
     if affinity:
         nobody_holds += f" AND {_not_reserved_for_another('q')}"
+        nobody_holds += " AND " + _programme_not_reserved_for_another(
+            "q", same_provider.replace("h.", "s.")
+        )
     branch = """(SELECT q.link_object_id, q.createdat FROM smartcrop_programimage q
             WHERE {provider}q.status = {status} AND {which} AND {nobody_holds}
             ORDER BY q.createdat, q.link_object_id

@@ -8,6 +8,7 @@ as the lock tests move ``lockedat``: nothing sleeps.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -123,6 +124,27 @@ def test_a_sent_back_programme_goes_to_its_operator_first_then_to_anyone(
     claimed = operator_claim(engine, bob)
     assert claimed is not None and claimed.image_ids == [image]
     assert states(engine, image) == [(1, 1, bob)]
+
+
+def test_an_image_added_to_a_sent_back_programme_waits_with_it(
+    engine: Engine,
+) -> None:
+    # A later file adds an image to SH1 while it is sent back to Olga: the programme
+    # is claimed whole, by her, not split with the first operator who asks.
+    olga, bob, quinn = add_user(engine), add_user(engine), add_user(engine, "qa")
+    image = sent_back_programme(engine, olga, quinn)
+    added = add_item(engine, "SH1", url="https://img.example.com/SH1/added.jpg")
+
+    assert operator_claim(engine, bob) is None
+    assert states(engine, added) == [(1, 0, None)]
+    claimed = operator_claim(engine, olga)
+    assert claimed is not None and sorted(claimed.image_ids) == sorted([image, added])
+
+    # Past the window, the whole programme is anyone's again.
+    move(engine, "SH1", olga, 1, 1)
+    age_send_back(engine, AFFINITY + 1, image)
+    claimed = operator_claim(engine, bob)
+    assert claimed is not None and sorted(claimed.image_ids) == sorted([image, added])
 
 
 def test_the_operators_next_claim_returns_it_before_older_work(engine: Engine) -> None:
@@ -270,9 +292,23 @@ def test_the_claim_with_affinity_reads_both_queues_from_their_indexes(
             row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
         )
     assert "Index Scan using ix_smartcrop_programimage_sent_back" in plan, plan
-    queue_scan = plan.split("Index Scan using ix_smartcrop_programimage_operator_queue")
-    assert len(queue_scan) == 2, plan
-    assert "Index Cond: (lower((providername)::text) = " in queue_scan[1], plan
+    # The queue itself (alias q), read by provider in order; the check that no row of
+    # a candidate's programme waits for another operator (alias s) probes an index
+    # by programme, once per candidate.
+    lines = plan.splitlines()
+    queue_scans = [
+        i
+        for i, line in enumerate(lines)
+        if re.search(r"operator_queue on smartcrop_programimage q(_\d+)? ", line)
+    ]
+    assert len(queue_scans) == 1, plan
+    condition = lines[queue_scans[0] + 1]
+    assert "Index Cond: (lower((providername)::text) = " in condition, plan
+    assert "link_object_id" not in condition, plan
+    for i, line in enumerate(lines):
+        if re.search(r"on smartcrop_programimage s(_\d+)? ", line):
+            assert "Index Scan" in line, plan
+            assert "link_object_id)::text = " in lines[i + 1], plan
     # Read lazily in queue order (the claim stops at its first programme), not all
     # of the window sorted.
     assert "Merge Append" in plan, plan
