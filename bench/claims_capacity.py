@@ -29,7 +29,6 @@ the server, is the limit, and the step does not count as sustained).
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 import tempfile
@@ -52,7 +51,14 @@ from bench.harness.cli import log, parse_args
 from bench.harness.config import write_config
 from bench.harness.database import BenchDatabase
 from bench.harness.load import freeze_load_client
-from bench.harness.open_loop import TARGET_P99_MS, Step, open_loop, warm_up_seconds
+from bench.harness.open_loop import (
+    TARGET_P99_MS,
+    Step,
+    add_rate_args,
+    open_loop,
+    rates_and_seconds,
+    warm_up_seconds,
+)
 from bench.harness.results import (
     Target,
     all_met,
@@ -173,11 +179,6 @@ def capacity(steps: list[Step]) -> float:
     return best
 
 
-def _extra(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rates", default=None, help="arrivals per second, a,b,c")
-    parser.add_argument("--seconds", type=float, default=None)
-
-
 def climb(
     name: str,
     rates: tuple[float, ...],
@@ -216,13 +217,8 @@ def climb(
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(__doc__ or NAME, argv, _extra)
-    rates = (
-        tuple(float(r) for r in args.rates.split(","))
-        if args.rates
-        else (SMOKE_RATES if args.smoke else FULL_RATES)
-    )
-    seconds = args.seconds or (1.5 if args.smoke else 8.0)
+    args = parse_args(__doc__ or NAME, argv, add_rate_args)
+    rates, seconds = rates_and_seconds(args, SMOKE_RATES, FULL_RATES)
     work = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
     count = 8 if args.smoke else OPERATORS
     warm_up = warm_up_seconds(rates[0], count)

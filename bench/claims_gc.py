@@ -19,7 +19,6 @@ shared machine, other work there decides many a p99.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -39,7 +38,12 @@ from bench.harness.cli import log, parse_args
 from bench.harness.config import write_config
 from bench.harness.database import BenchDatabase
 from bench.harness.load import freeze_load_client
-from bench.harness.open_loop import open_loop, warm_up_seconds
+from bench.harness.open_loop import (
+    add_rate_args,
+    open_loop,
+    rates_and_seconds,
+    warm_up_seconds,
+)
 from bench.harness.results import fmt, machine_info, summary_line, write_result
 from bench.harness.seed import create_users, seed_work_items
 from bench.harness.servers import api_server, login
@@ -195,19 +199,9 @@ def summary(runs: list[dict[str, Any]], rates: tuple[float, ...]) -> dict[str, A
     }
 
 
-def _extra(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rates", default=None, help="arrivals per second, a,b")
-    parser.add_argument("--seconds", type=float, default=None)
-
-
 def run(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(__doc__ or NAME, argv, _extra)
-    rates = (
-        tuple(float(r) for r in args.rates.split(","))
-        if args.rates
-        else (SMOKE_RATES if args.smoke else RATES)
-    )
-    seconds = args.seconds or (1.5 if args.smoke else 8.0)
+    args = parse_args(__doc__ or NAME, argv, add_rate_args)
+    rates, seconds = rates_and_seconds(args, SMOKE_RATES, RATES)
     work = Path(tempfile.mkdtemp(prefix="bench-claims-gc-"))
     count = 8 if args.smoke else OPERATORS
     warm_up = warm_up_seconds(rates[0], count)

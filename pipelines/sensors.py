@@ -177,11 +177,11 @@ def dagster_min_interval(interval: int) -> int:
 
 
 def build_sensors(interval: int) -> list[SensorDefinition]:
-    interval = dagster_min_interval(interval)
+    minimum_interval = dagster_min_interval(interval)
 
     @sensor(
         job=ingest_manifest_job,
-        minimum_interval_seconds=interval,
+        minimum_interval_seconds=minimum_interval,
         default_status=DefaultSensorStatus.RUNNING,
         description="Manifests dropped in the local staging folder "
         "(the processing_middleware.middleware entry PROCESSING_MIDDLEWARE selects, "
@@ -196,7 +196,7 @@ def build_sensors(interval: int) -> list[SensorDefinition]:
 
     @sensor(
         job=ingest_manifest_job,
-        minimum_interval_seconds=interval,
+        minimum_interval_seconds=minimum_interval,
         default_status=DefaultSensorStatus.RUNNING,
         description="Manifests under each filewatcher.s3_sources bucket/prefix.",
     )
@@ -212,7 +212,7 @@ def build_sensors(interval: int) -> list[SensorDefinition]:
 
     @sensor(
         job=ingest_manifest_job,
-        minimum_interval_seconds=interval,
+        minimum_interval_seconds=minimum_interval,
         default_status=DefaultSensorStatus.RUNNING,
         description="Manifests in each filewatcher.sftp_sources folder.",
     )

@@ -6,6 +6,7 @@ served by a cycle on a thread pool; a step's latencies, errors and late starts.
 
 from __future__ import annotations
 
+import argparse
 import queue
 import random
 import threading
@@ -128,3 +129,24 @@ def warm_up_seconds(rate: float, operators: int) -> float:
     """Long enough at ``rate`` for 1.5 arrivals per operator (idle operators are
     taken in turn, so each has claimed before the counted steps): 2 s at least."""
     return max(2.0, 1.5 * operators / rate)
+
+
+def add_rate_args(parser: argparse.ArgumentParser) -> None:
+    """The options of a climb: its rates and each step's length."""
+    parser.add_argument("--rates", default=None, help="arrivals per second, a,b,c")
+    parser.add_argument("--seconds", type=float, default=None)
+
+
+def rates_and_seconds(
+    args: argparse.Namespace,
+    smoke_rates: tuple[float, ...],
+    full_rates: tuple[float, ...],
+) -> tuple[tuple[float, ...], float]:
+    """The rates to climb (``--rates``, else the smoke or full defaults) and each
+    step's seconds (``--seconds``, else 1.5 smoke, 8 full)."""
+    rates = (
+        tuple(float(r) for r in args.rates.split(","))
+        if args.rates
+        else (smoke_rates if args.smoke else full_rates)
+    )
+    return rates, args.seconds or (1.5 if args.smoke else 8.0)

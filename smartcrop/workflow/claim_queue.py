@@ -45,14 +45,23 @@ def _not_reserved_for_another(alias: str) -> str:
                < now() - make_interval(mins => CAST(:affinity AS integer)))"""
 
 
-def _programme_not_reserved_for_another(alias: str, same_provider: str) -> str:
+def _same_provider(alias: str, with_provider: bool) -> str:
+    """SQL: the row ``alias`` is of the candidate ``q``'s provider (when claims are
+    by provider), in the lower() form of the operator-queue index."""
+    if not with_provider:
+        return ""
+    return f"AND lower({alias}.providername) = lower(q.providername)"
+
+
+def _programme_not_reserved_for_another(alias: str, with_provider: bool) -> str:
     """SQL: no free row of the row's programme waits, after a send-back less than
     ``:affinity`` minutes old, for an operator other than ``:user``. A programme is
     claimed whole: an image a later file added to a sent-back programme waits with
     it for its operator, instead of going to whoever asks first."""
     return f"""NOT EXISTS (
                 SELECT 1 FROM smartcrop_programimage s
-                WHERE s.link_object_id = {alias}.link_object_id {same_provider}
+                WHERE s.link_object_id = {alias}.link_object_id
+                  {_same_provider("s", with_provider)}
                   AND s.status = {OPERATOR_QUEUE} AND s.currentstate = {FREE}
                   AND s.reviewedat IS NOT NULL
                   AND s.croppedby <> CAST(:user AS integer)
@@ -69,7 +78,8 @@ def _candidates(
     Two branches rather than one OR, so the free rows are still read in order from
     the queue's partial index (and the expired ones from the small index of locked
     rows); the caller's own live programmes are resumed before we get here. With
-    ``affinity`` (operator claims) they skip rows sent back to another operator;
+    ``affinity`` (operator claims) they skip rows sent back to another operator,
+    and programmes holding such a row;
     ``sent_back`` reads instead the free rows sent back to ``:user`` (from their own
     index).
     """
@@ -77,18 +87,16 @@ def _candidates(
     # queue), in the lower() form the operator-queue index is built on (migration
     # 0006), so the free rows are still read in order from that index.
     provider = "lower(q.providername) = lower(:provider) AND " if with_provider else ""
-    same_provider = (
-        "AND lower(h.providername) = lower(q.providername)" if with_provider else ""
-    )
     nobody_holds = f"""NOT EXISTS (
                 SELECT 1 FROM smartcrop_programimage h
-                WHERE h.link_object_id = q.link_object_id {same_provider}
+                WHERE h.link_object_id = q.link_object_id
+                  {_same_provider("h", with_provider)}
                   AND h.status = {status} AND h.currentstate = {LOCKED}
                   AND {_live("h")})"""  # noqa: S608 - this module's constants only
     if affinity:
         nobody_holds += f" AND {_not_reserved_for_another('q')}"
         nobody_holds += " AND " + _programme_not_reserved_for_another(
-            "q", same_provider.replace("h.", "s.")
+            "q", with_provider
         )
     branch = """(SELECT q.link_object_id, q.createdat FROM smartcrop_programimage q
             WHERE {provider}q.status = {status} AND {which} AND {nobody_holds}

@@ -64,8 +64,8 @@ def land(conn: psycopg.Connection, path: Path, key: str | None = None) -> Any:
 
 
 def ingest(conn: psycopg.Connection, path: Path, key: str | None = None):
-    record_ = record(conn, path, key)
-    if record_.status == "skipped":
-        return record_, None
-    landing.land_rows(conn, record_, path, DEFAULT_PROVIDER_FILE_TYPE)
-    return record_, work_items.derive_work_items(conn, record_)
+    recorded_file = record(conn, path, key)
+    if recorded_file.status == "skipped":
+        return recorded_file, None
+    landing.land_rows(conn, recorded_file, path, DEFAULT_PROVIDER_FILE_TYPE)
+    return recorded_file, work_items.derive_work_items(conn, recorded_file)
